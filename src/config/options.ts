@@ -1,0 +1,175 @@
+import { z } from 'zod';
+
+/**
+ * Every configuration option, with its default and a one-line description.
+ * This table is the single source: the loader validates against it, `--help` and
+ * docs/configuration.md are kept in step with it (a test compares them).
+ *
+ * Each option has one name in three forms: flag `--foo-bar`, environment
+ * `TESSERA_FOO_BAR`, key `fooBar` in tessera.config.json. `database` is the one
+ * exception: its environment variable is `TESSERA_DATABASE_URL`.
+ */
+
+const seconds = z.coerce.number().int().min(1).max(10 * 365 * 24 * 3600);
+const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+const list = z.union([
+  z.array(z.string().min(1)),
+  z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
+]);
+
+const dialectField = z.union([z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.literal(false)]);
+
+/** A dialect declared in config: field renames, which fields, number or string expiry, request aliases. */
+export const customDialectSchema = z
+  .object({
+    /** Response field names; `false` omits the field. Unnamed fields keep their RFC name. */
+    fields: z
+      .object({
+        access_token: dialectField,
+        token_type: dialectField,
+        expires_in: dialectField,
+        scope: dialectField,
+        refresh_token: dialectField,
+      })
+      .partial()
+      .strict()
+      .default({}),
+    expiresIn: z.enum(['number', 'string']).default('number'),
+    /** What the `scope` field carries: the granted scopes, or the tenant id. */
+    scopeValue: z.enum(['granted', 'tenant']).default('granted'),
+    /** Request parameter aliases, alias → RFC name (e.g. `{"refreshToken": "refresh_token"}`). */
+    requestAliases: z.record(z.string().min(1), z.string().min(1)).default({}),
+    accessTokenTtl: seconds.optional(),
+    /** Grants a new client of this dialect gets when none are given. */
+    defaultGrants: z.array(z.enum(['client_credentials', 'refresh_token', 'authorization_code'])).optional(),
+    /** The token request may omit `redirect_uri` or send it empty (the bound one is used). */
+    redirectUriOptional: z.boolean().default(false),
+  })
+  .strict();
+
+export type CustomDialectConfig = z.infer<typeof customDialectSchema>;
+
+export const optionSchemas = {
+  database: {
+    schema: z.string().regex(/^(sqlite:|postgres:|postgresql:)/, 'must start with sqlite: or postgres://'),
+    default: 'sqlite:./data/tessera.db',
+    env: 'TESSERA_DATABASE_URL',
+    doc: 'Store URL: `sqlite:<path>` (embedded, default) or `postgres://…`.',
+  },
+  port: {
+    schema: z.coerce.number().int().min(0).max(65535),
+    default: 8080,
+    doc: 'TCP port to listen on (0 picks a free port).',
+  },
+  host: { schema: z.string().min(1), default: '127.0.0.1', doc: 'Address to bind.' },
+  issuer: {
+    schema: z.string().url().optional(),
+    default: undefined,
+    doc: 'Issuer URL (`iss`). Default: `http://<host>:<port>`. `http://` only for loopback hosts.',
+  },
+  trustProxy: {
+    schema: flag,
+    default: false,
+    doc: 'Trust `X-Forwarded-*` from a proxy in front (client IP, protocol).',
+  },
+  migrate: {
+    schema: flag,
+    default: true,
+    doc: '`serve` applies pending migrations at start (`--no-migrate` to skip).',
+  },
+  demo: {
+    schema: flag,
+    default: false,
+    doc: '`serve` seeds a demo tenant, user and one client per dialect into an empty database.',
+  },
+  masterKey: {
+    schema: z
+      .string()
+      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+      .optional(),
+    default: undefined,
+    doc: 'Master key, 32 random bytes in base64. With SQLite and none set, one is generated next to the database file (mode 0600).',
+  },
+  signingAlg: {
+    schema: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']),
+    default: 'RS256' as const,
+    doc: 'Algorithm of the first signing key and of `key rotate` without `--alg`.',
+  },
+  keyPublishAhead: {
+    schema: z.coerce.number().int().min(0),
+    default: 3600,
+    doc: 'Seconds a rotated key is published in the JWKS before it signs (resource servers cache JWKS).',
+  },
+  audience: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Default `aud` of access tokens. Default: the issuer. Clients may override.',
+  },
+  accessTokenTtl: {
+    schema: seconds,
+    default: 3600,
+    doc: 'Default access-token lifetime, seconds (a dialect or client may override).',
+  },
+  refreshTokenTtl: {
+    schema: seconds,
+    default: 2592000,
+    doc: 'Absolute refresh-token family lifetime, seconds (30 days); a client may override.',
+  },
+  refreshTokenIdleTtl: {
+    schema: seconds,
+    default: 1209600,
+    doc: 'A refresh token unused this many seconds expires (14 days).',
+  },
+  codeTtl: {
+    schema: seconds,
+    default: 300,
+    doc: 'Authorization-code lifetime, seconds.',
+  },
+  tokenEndpointAliases: {
+    schema: list,
+    default: ['/auth/token', '/configapi/v2/oauth/token'],
+    doc: 'Extra paths that answer as the token endpoint (comma-separated in env/flag; empty for none).',
+  },
+  clientCacheTtl: {
+    schema: z.coerce.number().min(0).max(300),
+    default: 5,
+    doc: 'Seconds a client read from the store is cached; bounds how long a deleted client or rotated secret keeps working on a running node.',
+  },
+  keyCacheTtl: {
+    schema: z.coerce.number().min(0).max(300),
+    default: 5,
+    doc: 'Seconds the signing-key set is cached before the store is polled for rotations.',
+  },
+  userinfoScope: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'Scope a token must hold to read `/oauth/userinfo` (403 `insufficient_scope` otherwise). Default: none.',
+  },
+  dialects: {
+    schema: z.record(z.string().regex(/^[a-z][a-z0-9-]{0,31}$/), customDialectSchema),
+    default: {},
+    doc: 'Custom response dialects (config file only): `{"name": {fields, expiresIn, scopeValue, requestAliases, accessTokenTtl}}`.',
+  },
+  logLevel: {
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info' as const,
+    doc: 'Log level (logs are JSON on stderr).',
+  },
+} as const;
+
+export type OptionName = keyof typeof optionSchemas;
+export type Config = {
+  readonly [K in OptionName]: z.output<(typeof optionSchemas)[K]['schema']>;
+} & { readonly issuer: string; readonly audience: string };
+
+/** `fooBar` → `TESSERA_FOO_BAR`. */
+export function envName(name: OptionName): string {
+  const spec = optionSchemas[name];
+  if ('env' in spec) return spec.env;
+  return `TESSERA_${name.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+/** `fooBar` → `--foo-bar`. */
+export function flagName(name: OptionName): string {
+  return `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+}

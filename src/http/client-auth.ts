@@ -1,0 +1,71 @@
+import type { FastifyRequest } from 'fastify';
+import { InvalidClient, InvalidRequest } from '../oauth/errors.js';
+import type { Deps } from '../server/deps.js';
+import type { Client } from '../store/store.js';
+import type { Params } from './params.js';
+
+export interface AuthenticatedClient {
+  readonly client: Client;
+  readonly method: 'client_secret_basic' | 'client_secret_post' | 'none';
+}
+
+/** RFC 6749 §2.3.1: id and secret are form-encoded before Base64, so decode them as forms are. */
+function formDecode(value: string): string {
+  try {
+    return decodeURIComponent(value.replace(/\+/g, ' '));
+  } catch {
+    throw new InvalidRequest('malformed client credentials in Authorization header');
+  }
+}
+
+function parseBasic(header: string | undefined): { id: string; secret: string } | undefined {
+  if (header === undefined) return undefined;
+  const match = /^Basic +([A-Za-z0-9+/]+=*) *$/i.exec(header);
+  if (!match?.[1]) {
+    if (/^Basic\b/i.test(header)) throw new InvalidRequest('malformed Basic Authorization header');
+    return undefined;
+  }
+  const decoded = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) throw new InvalidRequest('malformed Basic Authorization header');
+  return { id: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
+}
+
+function clientFailure(basic: boolean, description: string): InvalidClient {
+  const err = new InvalidClient(description);
+  // RFC 6749 §5.2: a client that tried Basic gets a Basic challenge back.
+  if (basic) err.headers['www-authenticate'] = 'Basic realm="tessera", charset="UTF-8"';
+  return err;
+}
+
+/**
+ * Authenticates the client of a token, revocation or introspection request:
+ * `client_secret_basic`, the secret in the body (form or JSON), or — for a public client —
+ * its `client_id` alone. Using two methods at once is `invalid_request`.
+ */
+export async function authenticateClient(request: FastifyRequest, params: Params, deps: Deps): Promise<AuthenticatedClient> {
+  const basic = parseBasic(request.headers.authorization);
+  if (basic && params['client_secret'] !== undefined) {
+    throw new InvalidRequest('client authenticated twice (Authorization header and client_secret)');
+  }
+  if (basic && params['client_id'] !== undefined && params['client_id'] !== basic.id) {
+    throw new InvalidRequest('client_id differs from the client authenticated in the Authorization header');
+  }
+  const id = basic?.id ?? params['client_id'];
+  const secret = basic?.secret ?? params['client_secret'];
+  if (id === undefined) throw clientFailure(false, 'client authentication required');
+  const client = await deps.clients.get(id);
+  if (client && client.secretHash === null) {
+    if (secret !== undefined) throw clientFailure(basic !== undefined, 'public clients have no secret');
+    return { client, method: 'none' };
+  }
+  const now = deps.clock();
+  const ok =
+    secret !== undefined &&
+    (deps.crypto.verifySecret(secret, client?.secretHash ?? null) ||
+      (client?.previousSecretHash != null &&
+        (client.previousSecretExpiresAt ?? 0) > now &&
+        deps.crypto.verifySecret(secret, client.previousSecretHash)));
+  if (!client || !ok) throw clientFailure(basic !== undefined, 'client authentication failed');
+  return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
+}

@@ -1,0 +1,83 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { InvalidRequest } from '../oauth/errors.js';
+
+/** DESIGN §3: a body over 16 KiB is refused with `invalid_request`. */
+export const BODY_LIMIT = 16 * 1024;
+
+/** Request parameters after parsing: one string per name; empty values are dropped (RFC 6749 §3.1). */
+export type Params = Readonly<Record<string, string>>;
+
+/**
+ * Every POST body is read as text under the size limit, whatever its content type, and
+ * parsed by `readParams` — so a missing or wrong content type can be sniffed instead of
+ * being refused with 415 before our rules run.
+ */
+export function registerRawBody(app: FastifyInstance): void {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+}
+
+function collect(entries: Iterable<[string, unknown]>): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>;
+  const seen = new Set<string>();
+  for (const [name, value] of entries) {
+    if (seen.has(name)) throw new InvalidRequest(`parameter "${name}" given more than once`);
+    seen.add(name);
+    if (typeof value !== 'string') throw new InvalidRequest(`parameter "${name}" must be a string`);
+    if (value.length > 0) out[name] = value;
+  }
+  return out;
+}
+
+/**
+ * The string literals of a JSON text, in order. Used after `JSON.parse` has accepted the text
+ * and every value is known to be a string, so the top level reads key, value, key, value…;
+ * that is how duplicate keys (which `JSON.parse` silently collapses) are found.
+ */
+function jsonKeys(text: string): string[] {
+  const literals: string[] = [];
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] !== '"') continue;
+    let j = i + 1;
+    while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+    literals.push(JSON.parse(text.slice(i, j + 1)) as string);
+    i = j;
+  }
+  return literals.filter((_, index) => index % 2 === 0);
+}
+
+function parseJson(text: string): Record<string, string> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidRequest('body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidRequest('JSON body must be an object of string values');
+  }
+  const entries = Object.entries(value);
+  for (const [name, v] of entries) {
+    if (typeof v !== 'string') throw new InvalidRequest(`parameter "${name}" must be a string`);
+  }
+  const keys = jsonKeys(text);
+  if (keys.length !== new Set(keys).size) {
+    const dup = keys.find((k, i) => keys.indexOf(k) !== i);
+    throw new InvalidRequest(`parameter "${dup ?? ''}" given more than once`);
+  }
+  return collect(entries);
+}
+
+/**
+ * Parses a form (`application/x-www-form-urlencoded`) or JSON (`application/json`) body.
+ * With another or no content type the body is sniffed: `{` means JSON, anything else a form.
+ */
+export function readParams(request: FastifyRequest): Params {
+  const body = typeof request.body === 'string' ? request.body : '';
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+  const isJson =
+    type === 'application/json' ||
+    type.endsWith('+json') ||
+    (type !== 'application/x-www-form-urlencoded' && body.trimStart().startsWith('{'));
+  return isJson ? parseJson(body) : collect(new URLSearchParams(body));
+}

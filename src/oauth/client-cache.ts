@@ -1,0 +1,30 @@
+import type { Client, Store } from '../store/store.js';
+
+/**
+ * Clients cached per node for `ttl` seconds, so a warm client_credentials request reads
+ * nothing from the store. The TTL is the documented bound on how long a deleted client or a
+ * rotated-out secret keeps working on a node that has it cached.
+ */
+export class ClientCache {
+  private readonly entries = new Map<string, { client: Client | undefined; until: number }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttl: number,
+    private readonly clock: () => number,
+    /** Bounds memory under a flood of random client ids. */
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  async get(id: string): Promise<Client | undefined> {
+    const now = this.clock();
+    const hit = this.entries.get(id);
+    if (hit && hit.until > now) return hit.client;
+    const client = await this.store.getClient(id);
+    if (this.ttl > 0) {
+      if (this.entries.size >= this.maxEntries) this.entries.clear();
+      this.entries.set(id, { client, until: now + this.ttl });
+    }
+    return client;
+  }
+}

@@ -1,0 +1,21 @@
+import type { Config } from '../config/options.js';
+import { GRANTS } from './token/grants/index.js';
+
+/** RFC 8414 authorization server metadata, listing only what is implemented. */
+export function serverMetadata(config: Config): Record<string, unknown> {
+  const base = config.issuer;
+  const authMethods = ['client_secret_basic', 'client_secret_post'];
+  return {
+    issuer: base,
+    token_endpoint: `${base}/oauth/token`,
+    jwks_uri: `${base}/.well-known/jwks.json`,
+    revocation_endpoint: `${base}/oauth/revoke`,
+    introspection_endpoint: `${base}/oauth/introspect`,
+    userinfo_endpoint: `${base}/oauth/userinfo`,
+    grant_types_supported: [...GRANTS.keys()],
+    response_types_supported: [],
+    token_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    introspection_endpoint_auth_methods_supported: authMethods,
+  };
+}

@@ -1,0 +1,29 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateClient } from '../http/client-auth.js';
+import { readParams } from '../http/params.js';
+import type { Deps } from '../server/deps.js';
+import { InvalidRequest } from './errors.js';
+import { clientDialect } from './token/endpoint.js';
+import { familyRevocationExpiry } from './token/issue.js';
+import { findToken } from './token-lookup.js';
+
+/**
+ * RFC 7009. A refresh token revokes its whole family and every access token of that grant;
+ * an access token is refused everywhere until it expires. A token that is unknown, expired
+ * or another client's gets the same empty 200 (§2.2), so the endpoint tells nothing.
+ */
+export async function revocationEndpoint(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const params = readParams(request);
+  const { client } = await authenticateClient(request, params, deps);
+  const token = params['token'];
+  if (token === undefined) throw new InvalidRequest('token is required');
+  const found = await findToken(deps, token);
+  const now = deps.clock();
+  if (found?.kind === 'access_token' && found.payload.client_id === client.id) {
+    await deps.store.revokeAccessToken(found.payload.jti, now, found.payload.exp);
+  } else if (found?.kind === 'refresh_token' && found.row.clientId === client.id) {
+    const until = familyRevocationExpiry(deps, client, clientDialect(deps, client.dialect), found.row.expiresAt);
+    await deps.store.revokeRefreshFamily(found.row.familyId, now, until);
+  }
+  await reply.code(200).send();
+}

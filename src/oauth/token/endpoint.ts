@@ -1,0 +1,44 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { authenticateClient } from '../../http/client-auth.js';
+import { readParams } from '../../http/params.js';
+import type { Deps } from '../../server/deps.js';
+import { applyRequestAliases, type Dialect, renderTokenResponse } from '../dialects/index.js';
+import { InvalidRequest, ServerError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import type { Grant } from './grant.js';
+import { GRANTS } from './grants/index.js';
+
+export function clientDialect(deps: Deps, name: string): Dialect {
+  const dialect = deps.dialects.get(name);
+  if (!dialect) {
+    // A custom dialect was removed from config while clients still use it: an operator error,
+    // and answering in some other wire format would break the caller in a subtler way.
+    deps.logger.error({ dialect: name }, 'client uses a dialect that is not configured');
+    throw new ServerError('server misconfigured');
+  }
+  return dialect;
+}
+
+function supportedGrant(grantType: string | undefined): Grant {
+  if (grantType === undefined) throw new InvalidRequest('grant_type is required');
+  const grant = GRANTS.get(grantType);
+  if (!grant) throw new UnsupportedGrantType(`grant_type ${grantType} is not supported`);
+  return grant;
+}
+
+/** RFC 6749 §3.2 token endpoint: authenticate the client, pick the grant, shape the response by dialect. */
+export async function tokenEndpoint(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const raw = readParams(request);
+  const { client } = await authenticateClient(request, raw, deps);
+  const dialect = clientDialect(deps, client.dialect);
+  const { params, clash } = applyRequestAliases(dialect, raw);
+  if (clash) throw new InvalidRequest(`send one of ${clash}, not both`);
+  const grant = supportedGrant(params['grant_type']);
+  if (!client.grants.includes(grant.grantType)) {
+    throw new UnauthorizedClient(`this client may not use grant_type ${grant.grantType}`);
+  }
+  for (const name of grant.parameters) {
+    if (params[name] === undefined) throw new InvalidRequest(`${name} is required`);
+  }
+  const result = await grant.handle({ deps, request, client, dialect, params });
+  await reply.send(renderTokenResponse(dialect, result));
+}

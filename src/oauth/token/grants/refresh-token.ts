@@ -1,0 +1,74 @@
+import type { Deps } from '../../../server/deps.js';
+import type { Client, RefreshToken } from '../../../store/store.js';
+import { InvalidGrant, InvalidScope } from '../../errors.js';
+import type { Grant, GrantContext } from '../grant.js';
+import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
+
+/** The user and tenant behind the family must still be valid for this client. */
+async function currentSubject(deps: Deps, client: Client, token: RefreshToken): Promise<{ email?: string }> {
+  if (token.tenantId !== null && client.tenants.length > 0 && !client.tenants.some((t) => t.id === token.tenantId)) {
+    throw new InvalidGrant('the client is no longer bound to this tenant');
+  }
+  if (token.userId === null) {
+    if (token.tenantId !== null && client.tenants.length === 0) throw new InvalidGrant('the client is no longer bound to this tenant');
+    return {};
+  }
+  const user = await deps.store.getUser(token.userId);
+  if (!user || user.disabledAt !== null) throw new InvalidGrant('the user is no longer active');
+  if (token.tenantId !== null && !user.tenants.includes(token.tenantId)) {
+    throw new InvalidGrant('the user is no longer a member of this tenant');
+  }
+  return { email: user.email };
+}
+
+/**
+ * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use consumes the token in one
+ * conditional UPDATE and issues a successor in the same family. Presenting a rotated token
+ * again is reuse and revokes the whole family and its access tokens — unless the client has
+ * `refresh_grace` and the successor was never used, in which case the unused successor is
+ * revoked and replaced (a client that lost the response can retry).
+ */
+export const refreshToken: Grant = {
+  grantType: 'refresh_token',
+  parameters: ['refresh_token'],
+  async handle(ctx: GrantContext) {
+    const { deps, client, dialect, params } = ctx;
+    const presented = params['refresh_token'] as string;
+    const hash = deps.crypto.hashSecret(presented);
+    const token = await deps.store.findRefreshToken(hash);
+    // A token of another client is reported exactly like an unknown one.
+    if (!token || token.clientId !== client.id) throw new InvalidGrant('refresh token invalid');
+    const now = deps.clock();
+
+    const requested = parseScope(params['scope']);
+    const granted = token.scope.split(' ').filter((s) => s.length > 0);
+    for (const s of requested) {
+      if (!granted.includes(s)) throw new InvalidScope(`scope ${s} exceeds the original grant`);
+    }
+
+    if (!(await deps.store.rotateRefreshToken(hash, now))) {
+      if (token.revokedAt !== null) throw new InvalidGrant('refresh token revoked');
+      if (token.expiresAt <= now || token.idleExpiresAt <= now) throw new InvalidGrant('refresh token expired');
+      // It was live when read and is not now: it has been rotated (by us earlier or a racer).
+      const graceRetry = client.refreshGrace && (await deps.store.reclaimUnusedSuccessor(token.id, now));
+      if (!graceRetry) {
+        await deps.store.revokeRefreshFamily(token.familyId, now, familyRevocationExpiry(deps, client, dialect, token.expiresAt));
+        deps.logger.warn({ client_id: client.id, family: token.familyId }, 'refresh token reuse: family revoked');
+        throw new InvalidGrant('refresh token already used; its grant has been revoked');
+      }
+    }
+    const subject = await currentSubject(deps, client, token);
+    const scopes = requested.length > 0 ? requested : granted;
+    return issueTokens(deps, {
+      client,
+      dialect,
+      userId: token.userId,
+      email: subject.email,
+      tenantId: token.tenantId,
+      scopes,
+      echoScope: scopes.join(' '),
+      audience: token.audience,
+      family: { id: token.familyId, parentId: token.id, expiresAt: token.expiresAt },
+    });
+  },
+};

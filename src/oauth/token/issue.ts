@@ -1,0 +1,109 @@
+import { randomUUID } from 'node:crypto';
+import { signAccessToken } from '../../tokens/access-token.js';
+import { opaqueToken } from '../../tokens/opaque.js';
+import type { Deps } from '../../server/deps.js';
+import type { Client } from '../../store/store.js';
+import type { Dialect, TokenResult } from '../dialects/index.js';
+import { InvalidScope, InvalidTarget } from '../errors.js';
+
+export function accessTokenTtl(deps: Deps, client: Client, dialect: Dialect): number {
+  return client.accessTokenTtl ?? dialect.accessTokenTtl ?? deps.config.accessTokenTtl;
+}
+
+/**
+ * How long a revoked refresh family must be remembered: its access tokens can outlive the
+ * family's last refresh (at most its absolute expiry) by one access-token lifetime.
+ */
+export function familyRevocationExpiry(deps: Deps, client: Client, dialect: Dialect, familyExpiresAt: number): number {
+  return familyExpiresAt + accessTokenTtl(deps, client, dialect);
+}
+
+/** A refresh token is issued only to a client holding the grant, in a dialect that can carry it. */
+export function issuesRefreshTokens(client: Client, dialect: Dialect): boolean {
+  return client.grants.includes('refresh_token') && dialect.fields.refresh_token !== false;
+}
+
+/** RFC 6749 §3.3: `scope` is space-delimited NQCHAR tokens. */
+export function parseScope(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const entries = value.split(' ').filter((s) => s.length > 0);
+  for (const entry of entries) {
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(entry)) throw new InvalidScope('scope contains a character RFC 6749 §3.3 forbids');
+  }
+  return [...new Set(entries)];
+}
+
+/**
+ * RFC 8707: `resource` must be one of the client's allowed audiences (its own audience, or
+ * the server default); without it the token gets that audience.
+ */
+export function resolveAudience(deps: Deps, client: Client, resource: string | undefined): string {
+  const audience = client.audience ?? deps.config.audience;
+  if (resource !== undefined && resource !== audience) {
+    throw new InvalidTarget('resource is not an audience this client may request');
+  }
+  return audience;
+}
+
+export interface IssueRequest {
+  readonly client: Client;
+  readonly dialect: Dialect;
+  readonly userId: string | null;
+  readonly email?: string | undefined;
+  readonly tenantId: string | null;
+  /** Real scopes only (the `scope` claim). */
+  readonly scopes: readonly string[];
+  /** What the standard response's `scope` says (may name the tenant as the caller did). */
+  readonly echoScope: string;
+  readonly audience: string;
+  /** Continue an existing refresh family (refresh grant) instead of starting one. */
+  readonly family?: { readonly id: string; readonly parentId: string; readonly expiresAt: number } | undefined;
+}
+
+/**
+ * Signs the access token and, when the client gets one, stores the refresh token (a new
+ * family, or the successor in an existing one). The refresh row is durable before the
+ * response leaves; the access token needs no write at all.
+ */
+export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenResult> {
+  const now = deps.clock();
+  const ttl = accessTokenTtl(deps, req.client, req.dialect);
+  const withRefresh = req.family !== undefined || issuesRefreshTokens(req.client, req.dialect);
+  const familyId = req.family?.id ?? (withRefresh ? randomUUID() : undefined);
+  const key = await deps.keystore.signingKey();
+  const scope = req.scopes.join(' ');
+  const { token } = signAccessToken(key, {
+    iss: deps.config.issuer,
+    sub: req.userId ?? req.client.id,
+    aud: req.audience,
+    exp: now + ttl,
+    iat: now,
+    client_id: req.client.id,
+    ...(scope && { scope }),
+    ...(req.tenantId !== null && { tenant_id: req.tenantId }),
+    ...(req.email !== undefined && { email: req.email }),
+    ...(familyId !== undefined && { grant_id: familyId }),
+  });
+  let refreshToken: string | undefined;
+  if (familyId !== undefined) {
+    refreshToken = opaqueToken();
+    const expiresAt = req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
+    await deps.store.insertRefreshToken({
+      id: randomUUID(),
+      tokenHash: deps.crypto.hashSecret(refreshToken),
+      familyId,
+      parentId: req.family?.parentId ?? null,
+      clientId: req.client.id,
+      userId: req.userId,
+      tenantId: req.tenantId,
+      scope,
+      audience: req.audience,
+      createdAt: now,
+      expiresAt,
+      idleExpiresAt: Math.min(expiresAt, now + deps.config.refreshTokenIdleTtl),
+      rotatedAt: null,
+      revokedAt: null,
+    });
+  }
+  return { accessToken: token, expiresIn: ttl, scope: req.echoScope, tenantId: req.tenantId, refreshToken };
+}

@@ -1,0 +1,68 @@
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { installErrorHandler } from '../http/errors.js';
+import { BODY_LIMIT, registerRawBody } from '../http/params.js';
+import { introspectionEndpoint } from '../oauth/introspect.js';
+import { serverMetadata } from '../oauth/metadata.js';
+import { revocationEndpoint } from '../oauth/revoke.js';
+import { tokenEndpoint } from '../oauth/token/endpoint.js';
+import { userinfoEndpoint } from '../oauth/userinfo.js';
+import type { Deps } from './deps.js';
+
+export interface AppOptions {
+  /** Passed to Fastify, e.g. a `serverFactory` that hands over an already-listening server. */
+  readonly fastify?: Pick<FastifyServerOptions, 'serverFactory'>;
+}
+
+/** Builds the HTTP application. No I/O happens here; `listen` (or `inject`) starts it. */
+export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
+  const app = Fastify({
+    ...options.fastify,
+    loggerInstance: deps.logger,
+    bodyLimit: BODY_LIMIT,
+    trustProxy: deps.config.trustProxy,
+    requestIdHeader: 'x-request-id',
+    // A slow or stalled client cannot hold a connection for long.
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    requestTimeout: 30_000,
+    return503OnClosing: true,
+    routerOptions: { ignoreTrailingSlash: true },
+  }) as unknown as FastifyInstance;
+
+  registerRawBody(app);
+  installErrorHandler(app);
+
+  app.addHook('onSend', async (_request, reply) => {
+    // RFC 6749 §5.1: token responses (and every other answer here) must not be cached,
+    // unless a route chose a policy of its own (the public JWKS and metadata).
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+  });
+
+  app.get('/.well-known/oauth-authorization-server', async (_req, reply) => {
+    await reply.header('cache-control', 'public, max-age=300').send(serverMetadata(deps.config));
+  });
+  app.get('/.well-known/jwks.json', async (_req, reply) => {
+    await reply
+      .header('cache-control', 'public, max-age=300')
+      .type('application/jwk-set+json')
+      .send(JSON.stringify(await deps.keystore.jwks()));
+  });
+
+  for (const path of ['/oauth/token', ...deps.config.tokenEndpointAliases]) {
+    app.post(path, (req, reply) => tokenEndpoint(deps, req, reply));
+  }
+  app.post('/oauth/revoke', (req, reply) => revocationEndpoint(deps, req, reply));
+  app.post('/oauth/introspect', (req, reply) => introspectionEndpoint(deps, req, reply));
+  app.get('/oauth/userinfo', (req, reply) => userinfoEndpoint(deps, req, reply));
+  app.post('/oauth/userinfo', (req, reply) => userinfoEndpoint(deps, req, reply));
+
+  app.get('/healthz', async (_req, reply) => {
+    await reply.send({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, reply) => {
+    await deps.store.ping();
+    await reply.send({ status: 'ready' });
+  });
+  return app;
+}

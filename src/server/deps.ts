@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/options.js';
+import type { ClientCache } from '../oauth/client-cache.js';
+import type { DialectRegistry } from '../oauth/dialects/index.js';
+import type { Store } from '../store/store.js';
+import type { Keystore } from '../tokens/keystore.js';
+import type { Crypto } from '../tokens/master-key.js';
+
+/** Everything a handler needs, built once by `buildDeps` and passed to `createApp`; no singletons. */
+export interface Deps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly crypto: Crypto;
+  readonly keystore: Keystore;
+  readonly clients: ClientCache;
+  readonly dialects: DialectRegistry;
+  /** Seconds since the epoch. */
+  readonly clock: () => number;
+  readonly logger: Logger;
+}

@@ -1,0 +1,66 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import * as m0001 from './migrations/0001_initial.js';
+import type { Database } from './schema.js';
+
+/** Migrations are compiled in (no directory scan), so the built package and tsx agree. */
+const migrations: Record<string, Migration> = { '0001_initial': m0001 };
+
+const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
+
+export interface OpenedDatabase {
+  readonly db: Kysely<Database>;
+  readonly engine: 'sqlite' | 'postgres';
+  /** For SQLite, the file path (its directory holds the generated master key). */
+  readonly file?: string;
+}
+
+export interface OpenOptions {
+  /** PostgreSQL pool size. */
+  readonly poolSize?: number;
+}
+
+/** `sqlite:./data/tessera.db` → absolute path; `sqlite::memory:` stays in memory. */
+export function sqlitePath(url: string): string {
+  const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  if (path === ':memory:') return path;
+  if (path.length === 0) throw new Error('sqlite: URL needs a file path, e.g. sqlite:./data/tessera.db');
+  return resolve(path);
+}
+
+export function openDatabase(url: string, options: OpenOptions = {}): OpenedDatabase {
+  if (url.startsWith('sqlite:')) {
+    const file = sqlitePath(url);
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const sqlite = new SQLite(file);
+    // WAL lets readers run beside the one writer; FULL syncs every commit, so a refresh token
+    // a client has received survives a power loss, not only a process crash.
+    sqlite.pragma('journal_mode = WAL');
+    sqlite.pragma('synchronous = FULL');
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), engine: 'sqlite', file };
+  }
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.poolSize ?? 10,
+    connectionTimeoutMillis: 5000,
+    types: {
+      // BIGINT (oid 20) comes back as a number, as SQLite's INTEGER does; our values are
+      // epoch seconds and counters, far below 2^53.
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+    },
+  });
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), engine: 'postgres' };
+}
+
+export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error instanceof Error ? error : new Error(String(error));
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}

@@ -1,0 +1,59 @@
+import type { Kysely, Selectable } from 'kysely';
+import type { AuthorizationCode } from '../../store.js';
+import type { AuthorizationCodesTable, Database } from '../schema.js';
+
+function toCode(r: Selectable<AuthorizationCodesTable>): AuthorizationCode {
+  return {
+    codeHash: r.code_hash,
+    clientId: r.client_id,
+    userId: r.user_id,
+    tenantId: r.tenant_id,
+    redirectUri: r.redirect_uri,
+    state: r.state,
+    scope: r.scope,
+    codeChallenge: r.code_challenge,
+    codeChallengeMethod: r.code_challenge_method,
+    grantId: r.grant_id,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+    consumedAt: r.consumed_at,
+  };
+}
+
+export async function insertAuthorizationCode(db: Kysely<Database>, c: AuthorizationCode): Promise<void> {
+  await db
+    .insertInto('authorization_codes')
+    .values({
+      code_hash: c.codeHash,
+      client_id: c.clientId,
+      user_id: c.userId,
+      tenant_id: c.tenantId,
+      redirect_uri: c.redirectUri,
+      state: c.state,
+      scope: c.scope,
+      code_challenge: c.codeChallenge,
+      code_challenge_method: c.codeChallengeMethod,
+      grant_id: c.grantId,
+      created_at: c.createdAt,
+      expires_at: c.expiresAt,
+      consumed_at: c.consumedAt,
+    })
+    .execute();
+}
+
+export async function consumeAuthorizationCode(
+  db: Kysely<Database>,
+  codeHash: string,
+  now: number,
+): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
+  const won = await db
+    .updateTable('authorization_codes')
+    .set({ consumed_at: now })
+    .where('code_hash', '=', codeHash)
+    .where('consumed_at', 'is', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (won) return { code: toCode(won), replayed: false };
+  const lost = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+  return lost && { code: toCode(lost), replayed: true };
+}

@@ -1,0 +1,89 @@
+import type { Kysely } from 'kysely';
+import type { RefreshToken } from '../../store.js';
+import type { Database } from '../schema.js';
+import { revokeGrant } from './revocations.js';
+
+export async function insertRefreshToken(db: Kysely<Database>, t: RefreshToken): Promise<void> {
+  await db
+    .insertInto('refresh_tokens')
+    .values({
+      id: t.id,
+      token_hash: t.tokenHash,
+      family_id: t.familyId,
+      parent_id: t.parentId,
+      client_id: t.clientId,
+      user_id: t.userId,
+      tenant_id: t.tenantId,
+      scope: t.scope,
+      audience: t.audience,
+      created_at: t.createdAt,
+      expires_at: t.expiresAt,
+      idle_expires_at: t.idleExpiresAt,
+      rotated_at: t.rotatedAt,
+      revoked_at: t.revokedAt,
+    })
+    .execute();
+}
+
+export async function findRefreshToken(db: Kysely<Database>, tokenHash: string): Promise<RefreshToken | undefined> {
+  const r = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+  return (
+    r && {
+      id: r.id,
+      tokenHash: r.token_hash,
+      familyId: r.family_id,
+      parentId: r.parent_id,
+      clientId: r.client_id,
+      userId: r.user_id,
+      tenantId: r.tenant_id,
+      scope: r.scope,
+      audience: r.audience,
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+      idleExpiresAt: r.idle_expires_at,
+      rotatedAt: r.rotated_at,
+      revokedAt: r.revoked_at,
+    }
+  );
+}
+
+export async function rotateRefreshToken(db: Kysely<Database>, tokenHash: string, now: number): Promise<boolean> {
+  const res = await db
+    .updateTable('refresh_tokens')
+    .set({ rotated_at: now })
+    .where('token_hash', '=', tokenHash)
+    .where('rotated_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('idle_expires_at', '>', now)
+    .executeTakeFirst();
+  return res.numUpdatedRows === 1n;
+}
+
+export async function reclaimUnusedSuccessor(db: Kysely<Database>, parentId: string, now: number): Promise<boolean> {
+  const res = await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('parent_id', '=', parentId)
+    .where('rotated_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return res.numUpdatedRows > 0n;
+}
+
+export async function revokeRefreshFamily(
+  db: Kysely<Database>,
+  familyId: string,
+  now: number,
+  grantExpiresAt: number,
+): Promise<void> {
+  // Grant first: from this instant every access token of the family is refused, even if the
+  // second statement is interrupted.
+  await revokeGrant(db, familyId, now, grantExpiresAt);
+  await db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute();
+}

@@ -1,0 +1,45 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../schema.js';
+
+export async function revokeAccessToken(db: Kysely<Database>, jti: string, now: number, expiresAt: number): Promise<void> {
+  await db
+    .insertInto('revoked_tokens')
+    .values({ jti, revoked_at: now, expires_at: expiresAt })
+    .onConflict((oc) => oc.column('jti').doNothing())
+    .execute();
+}
+
+export async function revokeGrant(db: Kysely<Database>, grantId: string, now: number, expiresAt: number): Promise<void> {
+  await db
+    .insertInto('revoked_grants')
+    .values({ grant_id: grantId, revoked_at: now, expires_at: expiresAt })
+    .onConflict((oc) => oc.column('grant_id').doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })))
+    .execute();
+}
+
+export async function isAccessTokenRevoked(
+  db: Kysely<Database>,
+  jti: string,
+  grantId: string | undefined,
+): Promise<boolean> {
+  const byJti = await db.selectFrom('revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
+  if (byJti) return true;
+  if (grantId === undefined) return false;
+  const byGrant = await db
+    .selectFrom('revoked_grants')
+    .select('grant_id')
+    .where('grant_id', '=', grantId)
+    .executeTakeFirst();
+  return byGrant !== undefined;
+}
+
+export async function sweepExpired(db: Kysely<Database>, now: number): Promise<number> {
+  // Plain conditional deletes: idempotent and safe when every node runs them at once.
+  const results = await Promise.all([
+    db.deleteFrom('authorization_codes').where('expires_at', '<', now).executeTakeFirst(),
+    db.deleteFrom('refresh_tokens').where('expires_at', '<', now).executeTakeFirst(),
+    db.deleteFrom('revoked_tokens').where('expires_at', '<', now).executeTakeFirst(),
+    db.deleteFrom('revoked_grants').where('expires_at', '<', now).executeTakeFirst(),
+  ]);
+  return results.reduce((n, r) => n + Number(r.numDeletedRows), 0);
+}

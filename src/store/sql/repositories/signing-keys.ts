@@ -1,0 +1,46 @@
+import type { Kysely } from 'kysely';
+import type { SigningKey } from '../../store.js';
+import type { Database } from '../schema.js';
+
+export async function insertSigningKey(db: Kysely<Database>, k: SigningKey): Promise<void> {
+  await db
+    .insertInto('signing_keys')
+    .values({
+      kid: k.kid,
+      alg: k.alg,
+      public_jwk: k.publicJwk,
+      private_key: k.privateKey,
+      created_at: k.createdAt,
+      activates_at: k.activatesAt,
+      publish_until: k.publishUntil,
+    })
+    .execute();
+}
+
+export async function listSigningKeys(db: Kysely<Database>): Promise<SigningKey[]> {
+  const rows = await db.selectFrom('signing_keys').selectAll().orderBy('activates_at').orderBy('created_at').execute();
+  return rows.map((r) => ({
+    kid: r.kid,
+    alg: r.alg,
+    publicJwk: r.public_jwk,
+    privateKey: r.private_key,
+    createdAt: r.created_at,
+    activatesAt: r.activates_at,
+    publishUntil: r.publish_until,
+  }));
+}
+
+export async function retireSigningKeys(
+  db: Kysely<Database>,
+  successorKid: string,
+  successorActivatesAt: number,
+  publishUntil: number,
+): Promise<void> {
+  await db
+    .updateTable('signing_keys')
+    .set({ publish_until: publishUntil })
+    .where('kid', '!=', successorKid)
+    .where('activates_at', '<=', successorActivatesAt)
+    .where('publish_until', 'is', null)
+    .execute();
+}

@@ -1,0 +1,137 @@
+/**
+ * Table shapes as Kysely sees them. Times are integer seconds since the epoch (BIGINT on
+ * PostgreSQL, read back as numbers); lists are JSON text so one schema serves both engines.
+ */
+
+export interface TenantsTable {
+  id: string;
+  name: string;
+  domain: string | null;
+  app_url: string | null;
+  support_email: string | null;
+  created_at: number;
+}
+
+export interface TenantTelemetryTable {
+  tenant_id: string;
+  name: string;
+  type: string;
+  value: string;
+  units: string;
+}
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string | null;
+  password_hash: string;
+  disabled_at: number | null;
+  created_at: number;
+}
+
+export interface MembershipsTable {
+  user_id: string;
+  tenant_id: string;
+}
+
+export interface ClientsTable {
+  id: string;
+  name: string;
+  /** Keyed hash of the secret (`v1$…`); null for public clients. */
+  secret_hash: string | null;
+  /** The rotated-out secret, valid until `previous_secret_expires_at`. */
+  previous_secret_hash: string | null;
+  previous_secret_expires_at: number | null;
+  dialect: string;
+  grants: string;
+  redirect_uris: string;
+  scopes: string;
+  audience: string | null;
+  access_token_ttl: number | null;
+  refresh_token_ttl: number | null;
+  refresh_grace: number;
+  require_pkce: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ClientTenantsTable {
+  client_id: string;
+  tenant_id: string;
+}
+
+export interface SigningKeysTable {
+  kid: string;
+  alg: string;
+  public_jwk: string;
+  /** PKCS#8 DER, AES-256-GCM encrypted under the key-encryption subkey. */
+  private_key: string;
+  created_at: number;
+  /** From this time on the key may sign (published in the JWKS from `created_at`). */
+  activates_at: number;
+  /** Leaves the JWKS after this time; null while no successor has been activated. */
+  publish_until: number | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  token_hash: string;
+  family_id: string;
+  parent_id: string | null;
+  client_id: string;
+  user_id: string | null;
+  tenant_id: string | null;
+  scope: string;
+  audience: string;
+  created_at: number;
+  /** Absolute expiry of the family (copied to every member). */
+  expires_at: number;
+  /** Idle expiry: this token lapses if not used by then. */
+  idle_expires_at: number;
+  /** Set when the token is redeemed for a successor. */
+  rotated_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface AuthorizationCodesTable {
+  code_hash: string;
+  client_id: string;
+  user_id: string;
+  tenant_id: string | null;
+  redirect_uri: string;
+  state: string | null;
+  scope: string;
+  code_challenge: string | null;
+  code_challenge_method: string | null;
+  grant_id: string;
+  created_at: number;
+  expires_at: number;
+  consumed_at: number | null;
+}
+
+export interface RevokedTokensTable {
+  jti: string;
+  revoked_at: number;
+  /** The token's own expiry: the row can be swept after it. */
+  expires_at: number;
+}
+
+export interface RevokedGrantsTable {
+  grant_id: string;
+  revoked_at: number;
+  expires_at: number;
+}
+
+export interface Database {
+  tenants: TenantsTable;
+  tenant_telemetry: TenantTelemetryTable;
+  users: UsersTable;
+  memberships: MembershipsTable;
+  clients: ClientsTable;
+  client_tenants: ClientTenantsTable;
+  signing_keys: SigningKeysTable;
+  refresh_tokens: RefreshTokensTable;
+  authorization_codes: AuthorizationCodesTable;
+  revoked_tokens: RevokedTokensTable;
+  revoked_grants: RevokedGrantsTable;
+}

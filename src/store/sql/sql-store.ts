@@ -1,0 +1,69 @@
+import { sql } from 'kysely';
+import type { Store } from '../store.js';
+import { type OpenOptions, migrateToLatest, openDatabase } from './db.js';
+import * as codes from './repositories/authorization-codes.js';
+import * as clients from './repositories/clients.js';
+import * as refresh from './repositories/refresh-tokens.js';
+import * as revocations from './repositories/revocations.js';
+import * as keys from './repositories/signing-keys.js';
+import * as tenants from './repositories/tenants.js';
+import * as users from './repositories/users.js';
+
+export interface SqlStore extends Store {
+  /** SQLite file path, when the engine is SQLite and not in memory. */
+  readonly file: string | undefined;
+}
+
+/** Opens the store for a `sqlite:` or `postgres://` URL. No I/O happens until the first call. */
+export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore {
+  const { db, engine, file } = openDatabase(url, options);
+  return {
+    engine,
+    file: file === ':memory:' ? undefined : file,
+    migrate: () => migrateToLatest(db),
+    ping: async () => {
+      await sql`select 1`.execute(db);
+    },
+    close: () => db.destroy(),
+
+    createTenant: (t) => tenants.createTenant(db, t),
+    updateTenant: (id, p) => tenants.updateTenant(db, id, p),
+    getTenant: (id) => tenants.getTenant(db, id),
+    findTenant: (v) => tenants.findTenant(db, v),
+    listTenants: () => tenants.listTenants(db),
+    setTelemetry: (id, e) => tenants.setTelemetry(db, id, e),
+    listTelemetry: (id) => tenants.listTelemetry(db, id),
+
+    createUser: (u, t) => users.createUser(db, u, t),
+    getUserByEmail: (e) => users.getUserByEmail(db, e),
+    getUser: (id) => users.getUser(db, id),
+    listUsers: () => users.listUsers(db),
+    setUserPassword: (e, h) => users.setUserPassword(db, e, h),
+    disableUser: (e, at) => users.disableUser(db, e, at),
+
+    createClient: (c) => clients.createClient(db, c),
+    updateClient: (id, p) => clients.updateClient(db, id, p),
+    getClient: (id) => clients.getClient(db, id),
+    listClients: () => clients.listClients(db),
+    deleteClient: (id) => clients.deleteClient(db, id),
+    rotateClientSecret: (id, h, until, at) => clients.rotateClientSecret(db, id, h, until, at),
+
+    insertSigningKey: (k) => keys.insertSigningKey(db, k),
+    listSigningKeys: () => keys.listSigningKeys(db),
+    retireSigningKeys: (kid, at, until) => keys.retireSigningKeys(db, kid, at, until),
+
+    insertRefreshToken: (t) => refresh.insertRefreshToken(db, t),
+    findRefreshToken: (h) => refresh.findRefreshToken(db, h),
+    rotateRefreshToken: (h, now) => refresh.rotateRefreshToken(db, h, now),
+    reclaimUnusedSuccessor: (id, now) => refresh.reclaimUnusedSuccessor(db, id, now),
+    revokeRefreshFamily: (f, now, exp) => refresh.revokeRefreshFamily(db, f, now, exp),
+
+    insertAuthorizationCode: (c) => codes.insertAuthorizationCode(db, c),
+    consumeAuthorizationCode: (h, now) => codes.consumeAuthorizationCode(db, h, now),
+
+    revokeAccessToken: (jti, now, exp) => revocations.revokeAccessToken(db, jti, now, exp),
+    revokeGrant: (g, now, exp) => revocations.revokeGrant(db, g, now, exp),
+    isAccessTokenRevoked: (jti, g) => revocations.isAccessTokenRevoked(db, jti, g),
+    sweepExpired: (now) => revocations.sweepExpired(db, now),
+  };
+}

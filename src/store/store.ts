@@ -1,0 +1,207 @@
+/**
+ * The storage contract: small, domain-shaped, with its atomicity written down. Every
+ * engine (SQLite, PostgreSQL) runs the same contract test suite (test/store.contract.test.ts).
+ *
+ * Times are integer seconds since the epoch and are passed in by the caller, so the store
+ * never reads a clock of its own and tests can move time.
+ */
+
+export type GrantType = 'client_credentials' | 'refresh_token' | 'authorization_code';
+export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'refresh_token', 'authorization_code'];
+
+export interface Tenant {
+  readonly id: string;
+  readonly name: string;
+  readonly domain: string | null;
+  readonly appUrl: string | null;
+  readonly supportEmail: string | null;
+  readonly createdAt: number;
+}
+
+export interface Telemetry {
+  readonly type: string;
+  readonly name: string;
+  readonly value: string;
+  readonly units: string;
+}
+
+export interface User {
+  readonly id: string;
+  readonly email: string;
+  readonly name: string | null;
+  readonly passwordHash: string;
+  readonly disabledAt: number | null;
+  readonly createdAt: number;
+  readonly tenants: readonly string[];
+}
+
+export interface ClientTenant {
+  readonly id: string;
+  readonly domain: string | null;
+}
+
+export interface Client {
+  readonly id: string;
+  readonly name: string;
+  /** Keyed hash of the current secret; null for a public client. */
+  readonly secretHash: string | null;
+  readonly previousSecretHash: string | null;
+  readonly previousSecretExpiresAt: number | null;
+  readonly dialect: string;
+  readonly grants: readonly GrantType[];
+  readonly redirectUris: readonly string[];
+  readonly scopes: readonly string[];
+  readonly tenants: readonly ClientTenant[];
+  readonly audience: string | null;
+  readonly accessTokenTtl: number | null;
+  readonly refreshTokenTtl: number | null;
+  readonly refreshGrace: boolean;
+  readonly requirePkce: boolean;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+}
+
+export type NewClient = Omit<Client, 'tenants' | 'previousSecretHash' | 'previousSecretExpiresAt'> & {
+  readonly tenantIds: readonly string[];
+};
+
+export type ClientPatch = Partial<
+  Omit<Client, 'id' | 'tenants' | 'createdAt' | 'secretHash' | 'previousSecretHash' | 'previousSecretExpiresAt'>
+> & { readonly tenantIds?: readonly string[]; readonly updatedAt: number };
+
+export interface SigningKey {
+  readonly kid: string;
+  readonly alg: string;
+  readonly publicJwk: string;
+  readonly privateKey: string;
+  readonly createdAt: number;
+  readonly activatesAt: number;
+  readonly publishUntil: number | null;
+}
+
+export interface RefreshToken {
+  readonly id: string;
+  readonly tokenHash: string;
+  readonly familyId: string;
+  readonly parentId: string | null;
+  readonly clientId: string;
+  readonly userId: string | null;
+  readonly tenantId: string | null;
+  readonly scope: string;
+  readonly audience: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly idleExpiresAt: number;
+  readonly rotatedAt: number | null;
+  readonly revokedAt: number | null;
+}
+
+export interface AuthorizationCode {
+  readonly codeHash: string;
+  readonly clientId: string;
+  readonly userId: string;
+  readonly tenantId: string | null;
+  readonly redirectUri: string;
+  readonly state: string | null;
+  readonly scope: string;
+  readonly codeChallenge: string | null;
+  readonly codeChallengeMethod: string | null;
+  readonly grantId: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  readonly consumedAt: number | null;
+}
+
+/** Thrown when a unique key (tenant id or domain, user email, client id) is taken. */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** Thrown when a referenced row (tenant, user, client) does not exist. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+export interface Store {
+  /** Engine name, for logs and readiness. */
+  readonly engine: 'sqlite' | 'postgres';
+  /** Applies pending migrations; returns the names applied. */
+  migrate(): Promise<string[]>;
+  /** Cheap round trip to the database, for readiness. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+
+  createTenant(tenant: Tenant): Promise<void>;
+  updateTenant(id: string, patch: Partial<Omit<Tenant, 'id' | 'createdAt'>>): Promise<Tenant>;
+  getTenant(id: string): Promise<Tenant | undefined>;
+  /** Finds a tenant by id or, failing that, by domain. */
+  findTenant(idOrDomain: string): Promise<Tenant | undefined>;
+  listTenants(): Promise<Tenant[]>;
+  /** Inserts or replaces the telemetry entry of that name. */
+  setTelemetry(tenantId: string, entry: Telemetry): Promise<void>;
+  listTelemetry(tenantId: string): Promise<Telemetry[]>;
+
+  /** Creates the user and its memberships in one transaction. */
+  createUser(user: Omit<User, 'tenants'>, tenantIds: readonly string[]): Promise<void>;
+  getUserByEmail(email: string): Promise<User | undefined>;
+  getUser(id: string): Promise<User | undefined>;
+  listUsers(): Promise<User[]>;
+  setUserPassword(email: string, passwordHash: string): Promise<User>;
+  disableUser(email: string, at: number): Promise<User>;
+
+  /** Creates the client and its tenant bindings in one transaction. */
+  createClient(client: NewClient): Promise<void>;
+  /** Updates fields and, when `tenantIds` is given, replaces the tenant bindings, in one transaction. */
+  updateClient(id: string, patch: ClientPatch): Promise<Client>;
+  getClient(id: string): Promise<Client | undefined>;
+  listClients(): Promise<Client[]>;
+  /** Deletes the client and its bindings; its refresh tokens stop working (client lookup fails). */
+  deleteClient(id: string): Promise<boolean>;
+  /** Replaces the secret; the old one stays valid until `previousValidUntil` (null: not at all). */
+  rotateClientSecret(id: string, secretHash: string, previousValidUntil: number | null, at: number): Promise<Client>;
+
+  insertSigningKey(key: SigningKey): Promise<void>;
+  /** All keys not yet removed from publication, oldest first. */
+  listSigningKeys(): Promise<SigningKey[]>;
+  /**
+   * Retires, for a newly inserted successor, every other key that activates no later than
+   * the successor and is not yet retired: sets its `publish_until`.
+   */
+  retireSigningKeys(successorKid: string, successorActivatesAt: number, publishUntil: number): Promise<void>;
+
+  insertRefreshToken(token: RefreshToken): Promise<void>;
+  findRefreshToken(tokenHash: string): Promise<RefreshToken | undefined>;
+  /**
+   * Single use: marks the token rotated iff it is live at `now` (not rotated, not revoked,
+   * not expired, not idle-expired). One conditional UPDATE; exactly one of any number of
+   * concurrent callers gets `true`.
+   */
+  rotateRefreshToken(tokenHash: string, now: number): Promise<boolean>;
+  /**
+   * Grace reuse: revokes the not-yet-used successors of `parentId`. Returns true iff one was
+   * revoked — then the caller may issue a replacement. Conditional on the successor never
+   * having been rotated itself, so it races safely with the successor's first use.
+   */
+  reclaimUnusedSuccessor(parentId: string, now: number): Promise<boolean>;
+  /** Revokes every token of the family and records the grant as revoked; idempotent. */
+  revokeRefreshFamily(familyId: string, now: number, grantExpiresAt: number): Promise<void>;
+
+  insertAuthorizationCode(code: AuthorizationCode): Promise<void>;
+  /**
+   * Single use: marks the code consumed iff unconsumed and returns it; one conditional
+   * UPDATE … RETURNING. On a second call returns `{replayed}` with the stored code.
+   */
+  consumeAuthorizationCode(
+    codeHash: string,
+    now: number,
+  ): Promise<{ readonly code: AuthorizationCode; readonly replayed: boolean } | undefined>;
+
+  /** Records a revoked access token (by `jti`) until it would have expired; idempotent. */
+  revokeAccessToken(jti: string, now: number, expiresAt: number): Promise<void>;
+  /** Records a revoked grant; every access token carrying this `grant_id` is refused. Idempotent. */
+  revokeGrant(grantId: string, now: number, expiresAt: number): Promise<void>;
+  isAccessTokenRevoked(jti: string, grantId: string | undefined): Promise<boolean>;
+
+  /** Deletes expired codes, refresh tokens and revocations; safe to run on every node at once. */
+  sweepExpired(now: number): Promise<number>;
+}

@@ -1,0 +1,93 @@
+import { constants, randomUUID, sign } from 'node:crypto';
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import type { ActiveKey, Keystore, SigningAlg } from './keystore.js';
+
+/** RFC 9068 §2.2 claims, plus Tessera's `tenant_id`, `email` and `grant_id`. */
+export interface AccessTokenClaims {
+  readonly iss: string;
+  readonly sub: string;
+  readonly aud: string;
+  readonly exp: number;
+  readonly iat: number;
+  readonly jti: string;
+  readonly client_id: string;
+  readonly scope?: string;
+  readonly tenant_id?: string;
+  readonly email?: string;
+  /** The refresh-token family or code this token came from; revoking it revokes the token. */
+  readonly grant_id?: string;
+}
+
+export type AccessTokenPayload = AccessTokenClaims & JWTPayload;
+
+const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function signBytes(key: ActiveKey, data: Buffer): Buffer {
+  switch (key.alg) {
+    case 'RS256':
+      return sign('sha256', data, key.privateKey);
+    case 'PS256':
+      return sign('sha256', data, { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+    case 'ES256':
+      return sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+    case 'EdDSA':
+      return sign(null, data, key.privateKey);
+  }
+}
+
+/** Signs with the cached `KeyObject` directly; jose is used for verification only. */
+export function signAccessToken(key: ActiveKey, claims: Omit<AccessTokenClaims, 'jti'>): { token: string; jti: string } {
+  const jti = randomUUID();
+  const input = `${b64({ alg: key.alg, typ: 'at+jwt', kid: key.kid })}.${b64({ ...claims, jti })}`;
+  const signature = signBytes(key, Buffer.from(input)).toString('base64url');
+  return { token: `${input}.${signature}`, jti };
+}
+
+export class AccessTokenInvalid extends Error {
+  override name = 'AccessTokenInvalid';
+}
+
+export interface VerifyOptions {
+  readonly issuer: string;
+  /** Accepted audiences; omitted: any (introspection reports on any token of ours). */
+  readonly audience?: readonly string[];
+  readonly clock: () => number;
+  /** Allowed clock skew, seconds. */
+  readonly skew?: number;
+}
+
+const ALGS: SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
+
+/**
+ * Verifies one of our access tokens: `alg` pinned to the algorithm of the key named by
+ * `kid` (so a PS256 token cannot pass as RS256 and `none`/HS256 never reach a key), `typ`
+ * `at+jwt`, `iss`, `aud`, `exp`/`nbf` with bounded skew.
+ */
+export async function verifyAccessToken(keystore: Keystore, token: string, opts: VerifyOptions): Promise<AccessTokenPayload> {
+  try {
+    const { payload } = await jwtVerify<AccessTokenClaims>(
+      token,
+      async (header) => {
+        const key = header.kid ? await keystore.verificationKey(header.kid) : undefined;
+        if (!key || key.alg !== header.alg) throw new AccessTokenInvalid('unknown key or algorithm');
+        return key.publicKey;
+      },
+      {
+        algorithms: ALGS,
+        typ: 'at+jwt',
+        issuer: opts.issuer,
+        ...(opts.audience && { audience: [...opts.audience] }),
+        clockTolerance: opts.skew ?? 30,
+        currentDate: new Date(opts.clock() * 1000),
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+      },
+    );
+    return payload as AccessTokenPayload;
+  } catch (err) {
+    if (err instanceof AccessTokenInvalid) throw err;
+    if (err instanceof joseErrors.JOSEError || err instanceof TypeError) {
+      throw new AccessTokenInvalid(err instanceof joseErrors.JWTExpired ? 'token expired' : 'token invalid');
+    }
+    throw err;
+  }
+}

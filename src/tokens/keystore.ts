@@ -1,0 +1,164 @@
+import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import { calculateJwkThumbprint, type JWK } from 'jose';
+import type { SigningKey, Store } from '../store/store.js';
+import type { Crypto } from './master-key.js';
+
+export const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
+export type SigningAlg = (typeof SIGNING_ALGS)[number];
+
+/** A key ready to use: the private `KeyObject` is parsed once and cached, never per call. */
+export interface ActiveKey {
+  readonly kid: string;
+  readonly alg: SigningAlg;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+}
+
+function generate(alg: SigningAlg): { publicKey: KeyObject; privateKey: KeyObject } {
+  switch (alg) {
+    case 'RS256':
+    case 'PS256':
+      return generateKeyPairSync('rsa', { modulusLength: 2048 });
+    case 'ES256':
+      return generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    case 'EdDSA':
+      return generateKeyPairSync('ed25519');
+  }
+}
+
+/** Makes a new key row: private key sealed under the key-encryption subkey, `kid` its RFC 7638 thumbprint. */
+export async function newSigningKey(crypto: Crypto, alg: SigningAlg, now: number, activatesAt: number): Promise<SigningKey> {
+  const { publicKey, privateKey } = generate(alg);
+  const jwk = publicKey.export({ format: 'jwk' }) as JWK;
+  const kid = await calculateJwkThumbprint(jwk);
+  const der = privateKey.export({ format: 'der', type: 'pkcs8' });
+  return {
+    kid,
+    alg,
+    publicJwk: JSON.stringify({ ...jwk, kid, alg, use: 'sig' }),
+    privateKey: crypto.encrypt(der, `signing-key:${kid}`),
+    createdAt: now,
+    activatesAt,
+    publishUntil: null,
+  };
+}
+
+export interface KeystoreOptions {
+  readonly store: Store;
+  readonly crypto: Crypto;
+  readonly clock: () => number;
+  /** Seconds between polls of the store for rotations. */
+  readonly cacheTtl: number;
+}
+
+/**
+ * The signing keys as one node sees them: loaded from the store and re-polled every
+ * `cacheTtl` seconds (and at once on an unknown `kid`), so a key rotated on any node is
+ * picked up within that bound. Decrypted keys are cached by `kid`.
+ */
+export class Keystore {
+  private rows: SigningKey[] = [];
+  private loadedAt = Number.NEGATIVE_INFINITY;
+  private loading: Promise<void> | undefined;
+  private readonly parsed = new Map<string, ActiveKey>();
+
+  constructor(private readonly opts: KeystoreOptions) {}
+
+  private async refresh(force = false): Promise<void> {
+    const now = this.opts.clock();
+    if (!force && now - this.loadedAt < this.opts.cacheTtl) return;
+    // One load in flight at a time; concurrent callers share it.
+    this.loading ??= this.opts.store
+      .listSigningKeys()
+      .then((rows) => {
+        this.rows = rows;
+        this.loadedAt = this.opts.clock();
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    await this.loading;
+  }
+
+  private activate(row: SigningKey): ActiveKey {
+    let key = this.parsed.get(row.kid);
+    if (!key) {
+      const der = this.opts.crypto.decrypt(row.privateKey, `signing-key:${row.kid}`);
+      const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+      key = { kid: row.kid, alg: row.alg as SigningAlg, privateKey, publicKey: createPublicKey(privateKey) };
+      this.parsed.set(row.kid, key);
+    }
+    return key;
+  }
+
+  /** The key that signs now: the most recently activated key whose activation time has come. */
+  async signingKey(): Promise<ActiveKey> {
+    await this.refresh();
+    const now = this.opts.clock();
+    let current = this.pickSigner(now);
+    if (!current) {
+      await this.refresh(true);
+      current = this.pickSigner(now);
+    }
+    if (!current) throw new Error('no active signing key (run `tessera key rotate --now`)');
+    return this.activate(current);
+  }
+
+  /** The newest activated key that no rotation has retired (rows are in activation order). */
+  private pickSigner(now: number): SigningKey | undefined {
+    let current: SigningKey | undefined;
+    for (const row of this.rows) {
+      if (row.activatesAt <= now && (row.publishUntil === null || !current)) current = row;
+    }
+    return current;
+  }
+
+  /** A published key by `kid`, for verification; polls the store once when the kid is unknown. */
+  async verificationKey(kid: string): Promise<ActiveKey | undefined> {
+    await this.refresh();
+    let row = this.rows.find((r) => r.kid === kid);
+    if (!row) {
+      await this.refresh(true);
+      row = this.rows.find((r) => r.kid === kid);
+    }
+    if (!row || (row.publishUntil !== null && row.publishUntil <= this.opts.clock())) return undefined;
+    return this.activate(row);
+  }
+
+  /** The public JWK Set: every key from its creation (publish-ahead) until its `publish_until`. */
+  async jwks(): Promise<{ keys: JWK[] }> {
+    await this.refresh();
+    const now = this.opts.clock();
+    const keys = this.rows
+      .filter((r) => r.publishUntil === null || r.publishUntil > now)
+      .map((r) => JSON.parse(r.publicJwk) as JWK)
+      .reverse();
+    return { keys };
+  }
+
+  /** Creates the first key if the store has none. Safe on many nodes at once (each key is valid). */
+  async ensureKey(alg: SigningAlg): Promise<void> {
+    await this.refresh(true);
+    if (this.rows.length > 0) return;
+    const now = this.opts.clock();
+    await this.opts.store.insertSigningKey(await newSigningKey(this.opts.crypto, alg, now, now));
+    await this.refresh(true);
+  }
+}
+
+/**
+ * Staged rotation: the new key is published at once and signs from `now + publishAhead`
+ * (or at once with `immediate`); every older key stops signing then and stays published
+ * for `retainFor` seconds more, the longest lifetime of a token it may have signed.
+ */
+export async function rotateSigningKey(
+  store: Store,
+  crypto: Crypto,
+  opts: { alg: SigningAlg; now: number; publishAhead: number; immediate: boolean; retainFor: number },
+): Promise<SigningKey> {
+  const activatesAt = opts.immediate ? opts.now : opts.now + opts.publishAhead;
+  const key = await newSigningKey(crypto, opts.alg, opts.now, activatesAt);
+  await store.insertSigningKey(key);
+  await store.retireSigningKeys(key.kid, activatesAt, activatesAt + opts.retainFor);
+  return key;
+}
