@@ -10,8 +10,11 @@ export interface ConfigSources {
   /** Values from command-line flags, keyed by option name; `undefined` means not given. */
   readonly flags?: Partial<Record<OptionName, unknown>>;
   readonly env?: NodeJS.ProcessEnv;
-  /** Path of the JSON config file; default `tessera.config.json` in the working directory if it exists. */
-  readonly file?: string;
+  /**
+   * Path of the JSON config file; default `$TESSERA_CONFIG`, else `tessera.config.json` in the
+   * working directory if it exists; `false` for none.
+   */
+  readonly file?: string | false;
 }
 
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
@@ -20,7 +23,8 @@ export function isLoopbackHost(hostname: string): boolean {
   return LOOPBACK.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname.endsWith('.localhost');
 }
 
-function readConfigFile(path: string | undefined, env: NodeJS.ProcessEnv): Record<string, unknown> {
+function readConfigFile(path: string | false | undefined, env: NodeJS.ProcessEnv): Record<string, unknown> {
+  if (path === false) return {};
   const explicit = path ?? env['TESSERA_CONFIG'];
   const file = resolve(explicit ?? 'tessera.config.json');
   let text: string;

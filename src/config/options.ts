@@ -67,6 +67,21 @@ export const optionSchemas = {
     default: undefined,
     doc: 'Issuer URL (`iss`). Default: `http://<host>:<port>`. `http://` only for loopback hosts.',
   },
+  workers: {
+    schema: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]),
+    default: 1 as number | 'auto',
+    doc: 'Worker processes sharing the port (node:cluster); `auto` = one per CPU core.',
+  },
+  tlsCert: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'PEM certificate file: serve HTTPS directly (else put a TLS-terminating proxy in front).',
+  },
+  tlsKey: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'PEM private key file for `tlsCert`.',
+  },
   trustProxy: {
     schema: flag,
     default: false,

@@ -43,6 +43,18 @@ export async function newSigningKey(crypto: Crypto, alg: SigningAlg, now: number
   };
 }
 
+/**
+ * The key that signs at `now`: the newest activated key that no rotation has retired, else
+ * the newest activated one (`rows` in activation order, as the store lists them).
+ */
+export function currentSigner(rows: readonly SigningKey[], now: number): SigningKey | undefined {
+  let current: SigningKey | undefined;
+  for (const row of rows) {
+    if (row.activatesAt <= now && (row.publishUntil === null || !current)) current = row;
+  }
+  return current;
+}
+
 export interface KeystoreOptions {
   readonly store: Store;
   readonly crypto: Crypto;
@@ -95,22 +107,13 @@ export class Keystore {
   async signingKey(): Promise<ActiveKey> {
     await this.refresh();
     const now = this.opts.clock();
-    let current = this.pickSigner(now);
+    let current = currentSigner(this.rows, now);
     if (!current) {
       await this.refresh(true);
-      current = this.pickSigner(now);
+      current = currentSigner(this.rows, now);
     }
     if (!current) throw new Error('no active signing key (run `tessera key rotate --now`)');
     return this.activate(current);
-  }
-
-  /** The newest activated key that no rotation has retired (rows are in activation order). */
-  private pickSigner(now: number): SigningKey | undefined {
-    let current: SigningKey | undefined;
-    for (const row of this.rows) {
-      if (row.activatesAt <= now && (row.publishUntil === null || !current)) current = row;
-    }
-    return current;
   }
 
   /** A published key by `kid`, for verification; polls the store once when the kid is unknown. */

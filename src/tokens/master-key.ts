@@ -69,14 +69,19 @@ export function resolveMasterKey(configured: string | undefined, sqliteFile: str
     throw new Error('TESSERA_MASTER_KEY is required with PostgreSQL or in-memory SQLite (openssl rand -base64 32)');
   }
   const path = join(dirname(sqliteFile), 'master.key');
-  if (existsSync(path)) {
-    const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
-    if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
-    return { key };
+  if (!existsSync(path)) {
+    mkdirSync(dirname(path), { recursive: true });
+    const key = randomBytes(32);
+    try {
+      // `wx`: if another process (a second CLI call, a cluster worker) wrote it first, use theirs.
+      writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+      chmodSync(path, 0o600);
+      return { key, generatedAt: path };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
   }
-  mkdirSync(dirname(path), { recursive: true });
-  const key = randomBytes(32);
-  writeFileSync(path, `${key.toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
-  chmodSync(path, 0o600);
-  return { key, generatedAt: path };
+  const key = Buffer.from(readFileSync(path, 'utf8').trim(), 'base64');
+  if (key.length !== 32) throw new Error(`${path} does not hold a 32-byte base64 key`);
+  return { key };
 }

@@ -48,7 +48,7 @@ export async function createUser(
       if (tenantIds.length > 0) {
         await trx
           .insertInto('memberships')
-          .values(tenantIds.map((tenant_id) => ({ user_id: u.id, tenant_id })))
+          .values([...new Set(tenantIds)].map((tenant_id) => ({ user_id: u.id, tenant_id })))
           .execute();
       }
     }),

@@ -1,0 +1,175 @@
+import { randomBytes } from 'node:crypto';
+import { type Client, GRANT_TYPES, type GrantType } from '../store/store.js';
+import { opaqueToken } from '../tokens/opaque.js';
+import { parseScope } from '../oauth/token/issue.js';
+import { type AdminContext, ValidationError, checkId, checkSeconds, checkUrl, iso } from './context.js';
+
+export interface ClientInput {
+  readonly name?: string | undefined;
+  readonly dialect?: string | undefined;
+  readonly grants?: readonly string[] | undefined;
+  readonly redirectUris?: readonly string[] | undefined;
+  readonly tenants?: readonly string[] | undefined;
+  readonly scopes?: readonly string[] | undefined;
+  readonly audience?: string | undefined;
+  readonly accessTokenTtl?: number | undefined;
+  readonly refreshTokenTtl?: number | undefined;
+  readonly refreshGrace?: boolean | undefined;
+  readonly requirePkce?: boolean | undefined;
+}
+
+/** JSON view of a client; `client_secret` only when one was just created or rotated. */
+export function clientView(c: Client, secret?: string) {
+  return {
+    client_id: c.id,
+    ...(secret !== undefined && { client_secret: secret }),
+    name: c.name,
+    dialect: c.dialect,
+    public: c.secretHash === null,
+    grants: c.grants,
+    redirect_uris: c.redirectUris,
+    tenants: c.tenants.map((t) => t.id),
+    scopes: c.scopes,
+    audience: c.audience,
+    access_token_ttl: c.accessTokenTtl,
+    refresh_token_ttl: c.refreshTokenTtl,
+    refresh_grace: c.refreshGrace,
+    require_pkce: c.requirePkce,
+    created_at: iso(c.createdAt),
+    updated_at: iso(c.updatedAt),
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BASE62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function generatedClientId(): string {
+  // 24 base62 characters; never UUID-shaped, so it cannot collide with a user's `sub`.
+  return [...randomBytes(24)].map((b) => BASE62[b % 62]).join('');
+}
+
+function checkClientId(id: string): string {
+  checkId('client id', id);
+  // User ids are UUIDs and a client token's `sub` is its client id: keep the two apart.
+  if (UUID.test(id)) throw new ValidationError('client ids in UUID form are reserved for users');
+  return id;
+}
+
+/** An imported secret must be long enough to resist guessing; generated ones carry 256 bits. */
+function checkImportedSecret(secret: string): string {
+  if (secret.length < 16) throw new ValidationError('an imported client secret needs at least 16 characters');
+  if (secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
+    throw new ValidationError('a client secret is printable ASCII without spaces, at most 512 characters');
+  }
+  return secret;
+}
+
+function checkGrants(grants: readonly string[]): GrantType[] {
+  for (const g of grants) {
+    if (!GRANT_TYPES.includes(g as GrantType)) {
+      throw new ValidationError(`unknown grant "${g}" (one of ${GRANT_TYPES.join(', ')})`);
+    }
+  }
+  return [...new Set(grants as GrantType[])];
+}
+
+function checkScopes(scopes: readonly string[]): string[] {
+  try {
+    return parseScope(scopes.join(' '));
+  } catch {
+    throw new ValidationError('scopes are printable ASCII without spaces, quotes or backslashes');
+  }
+}
+
+function checkDialect(ctx: AdminContext, name: string): string {
+  if (!ctx.dialects.get(name)) throw new ValidationError(`unknown dialect "${name}" (one of ${ctx.dialects.names().join(', ')})`);
+  return name;
+}
+
+/** Rules that span fields, checked on the client as it will be stored. */
+function checkConsistency(c: Pick<Client, 'grants' | 'redirectUris' | 'secretHash'>): void {
+  if (c.grants.length === 0) throw new ValidationError('a client needs at least one grant');
+  if (c.grants.includes('authorization_code') && c.redirectUris.length === 0) {
+    throw new ValidationError('the authorization_code grant needs at least one --redirect-uri');
+  }
+  if (c.secretHash === null && c.grants.includes('client_credentials')) {
+    throw new ValidationError('a public client cannot use client_credentials');
+  }
+}
+
+export async function createClient(
+  ctx: AdminContext,
+  input: ClientInput & { clientId?: string | undefined; secret?: string | undefined; public?: boolean | undefined },
+) {
+  if (!input.name?.trim()) throw new ValidationError('a client needs a --name');
+  if (input.public && input.secret !== undefined) throw new ValidationError('a public client has no secret');
+  const dialect = checkDialect(ctx, input.dialect ?? 'standard');
+  const secret = input.public ? undefined : input.secret !== undefined ? checkImportedSecret(input.secret) : opaqueToken();
+  const now = ctx.clock();
+  const client = {
+    id: checkClientId(input.clientId ?? generatedClientId()),
+    name: input.name.trim(),
+    secretHash: secret === undefined ? null : ctx.crypto.hashSecret(secret),
+    dialect,
+    grants: checkGrants(input.grants ?? ctx.dialects.get(dialect)?.defaultGrants ?? []),
+    redirectUris: (input.redirectUris ?? []).map((u) => checkUrl('redirect URI', u)),
+    scopes: checkScopes(input.scopes ?? []),
+    audience: input.audience ?? null,
+    accessTokenTtl: checkSeconds('access-token TTL', input.accessTokenTtl) ?? null,
+    refreshTokenTtl: checkSeconds('refresh-token TTL', input.refreshTokenTtl) ?? null,
+    refreshGrace: input.refreshGrace ?? false,
+    // RFC 9700 §2.1.1: public clients always use PKCE.
+    requirePkce: (input.requirePkce ?? false) || input.public === true,
+    createdAt: now,
+    updatedAt: now,
+  };
+  checkConsistency(client);
+  await ctx.store.createClient({ ...client, tenantIds: input.tenants ?? [] });
+  return clientView((await ctx.store.getClient(client.id)) as Client, secret);
+}
+
+export async function updateClient(ctx: AdminContext, id: string, input: ClientInput) {
+  const current = await ctx.store.getClient(id);
+  if (!current) throw new ValidationError(`client ${id} not found`);
+  const patch = {
+    ...(input.name !== undefined && { name: input.name.trim() }),
+    ...(input.dialect !== undefined && { dialect: checkDialect(ctx, input.dialect) }),
+    ...(input.grants !== undefined && { grants: checkGrants(input.grants) }),
+    ...(input.redirectUris !== undefined && { redirectUris: input.redirectUris.map((u) => checkUrl('redirect URI', u)) }),
+    ...(input.scopes !== undefined && { scopes: checkScopes(input.scopes) }),
+    ...(input.audience !== undefined && { audience: input.audience }),
+    ...(input.accessTokenTtl !== undefined && { accessTokenTtl: checkSeconds('access-token TTL', input.accessTokenTtl) ?? null }),
+    ...(input.refreshTokenTtl !== undefined && { refreshTokenTtl: checkSeconds('refresh-token TTL', input.refreshTokenTtl) ?? null }),
+    ...(input.refreshGrace !== undefined && { refreshGrace: input.refreshGrace }),
+    ...(input.requirePkce !== undefined && { requirePkce: input.requirePkce || current.secretHash === null }),
+    ...(input.tenants !== undefined && { tenantIds: input.tenants }),
+  };
+  checkConsistency({ ...current, ...patch });
+  return clientView(await ctx.store.updateClient(id, { ...patch, updatedAt: ctx.clock() }));
+}
+
+export async function getClient(ctx: AdminContext, id: string) {
+  const client = await ctx.store.getClient(id);
+  if (!client) throw new ValidationError(`client ${id} not found`);
+  return clientView(client);
+}
+
+export async function listClients(ctx: AdminContext) {
+  return (await ctx.store.listClients()).map((c) => clientView(c));
+}
+
+export async function deleteClient(ctx: AdminContext, id: string) {
+  if (!(await ctx.store.deleteClient(id))) throw new ValidationError(`client ${id} not found`);
+  return { client_id: id, deleted: true };
+}
+
+/** New secret (generated, or imported); the old one keeps working for `graceSeconds` (0: not at all). */
+export async function rotateSecret(ctx: AdminContext, id: string, opts: { graceSeconds: number; secret?: string | undefined }) {
+  const current = await ctx.store.getClient(id);
+  if (!current) throw new ValidationError(`client ${id} not found`);
+  if (current.secretHash === null) throw new ValidationError(`client ${id} is public and has no secret`);
+  const secret = opts.secret !== undefined ? checkImportedSecret(opts.secret) : opaqueToken();
+  const now = ctx.clock();
+  const until = opts.graceSeconds > 0 ? now + opts.graceSeconds : null;
+  return clientView(await ctx.store.rotateClientSecret(id, ctx.crypto.hashSecret(secret), until, now), secret);
+}

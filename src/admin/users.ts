@@ -1,0 +1,52 @@
+import { randomUUID } from 'node:crypto';
+import { hash } from '@node-rs/argon2';
+import type { User } from '../store/store.js';
+import { type AdminContext, ValidationError, checkEmail, iso } from './context.js';
+
+/** Wire/JSON view of a user; never the password hash. */
+export function userView(u: User) {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    tenants: u.tenants,
+    disabled: u.disabledAt !== null,
+    created_at: iso(u.createdAt),
+  };
+}
+
+/** argon2id with the library's defaults (m=19 MiB, t=2, p=1: OWASP's minimum profile). */
+async function hashPassword(password: string): Promise<string> {
+  if (password.length < 8) throw new ValidationError('a password needs at least 8 characters');
+  if (password.length > 1024) throw new ValidationError('a password may have at most 1024 characters');
+  return hash(password, { algorithm: 2 });
+}
+
+export async function createUser(
+  ctx: AdminContext,
+  input: { email: string; name?: string | undefined; tenants: readonly string[]; password: string },
+) {
+  if (input.tenants.length === 0) throw new ValidationError('a user belongs to at least one --tenant');
+  const user: Omit<User, 'tenants'> = {
+    id: randomUUID(),
+    email: checkEmail(input.email),
+    name: input.name?.trim() || null,
+    passwordHash: await hashPassword(input.password),
+    disabledAt: null,
+    createdAt: ctx.clock(),
+  };
+  await ctx.store.createUser(user, input.tenants);
+  return userView({ ...user, tenants: [...input.tenants].sort() });
+}
+
+export async function listUsers(ctx: AdminContext) {
+  return (await ctx.store.listUsers()).map(userView);
+}
+
+export async function setPassword(ctx: AdminContext, email: string, password: string) {
+  return userView(await ctx.store.setUserPassword(checkEmail(email), await hashPassword(password)));
+}
+
+export async function disableUser(ctx: AdminContext, email: string) {
+  return userView(await ctx.store.disableUser(checkEmail(email), ctx.clock()));
+}

@@ -1,0 +1,131 @@
+import { Command, InvalidArgumentError } from 'commander';
+import {
+  type ClientInput,
+  createClient,
+  deleteClient,
+  getClient,
+  listClients,
+  rotateSecret,
+  updateClient,
+} from '../admin/clients.js';
+import { managed } from './context.js';
+import { printItem, printList, readStdinLine } from './io.js';
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected whole seconds');
+  return n;
+}
+
+interface ClientFlags {
+  name?: string;
+  dialect?: string;
+  grant?: string[];
+  redirectUri?: string[];
+  tenant?: string[];
+  scope?: string[];
+  audience?: string;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  refreshGrace?: boolean;
+  requirePkce?: boolean;
+}
+
+function clientOptions(cmd: Command): Command {
+  return cmd
+    .option('--dialect <name>', 'wire dialect: standard, cisco-spaces, bright-pattern, setu or a custom one')
+    .option('--grant <grant>', 'allowed grant (repeatable); default: the dialect\'s', collect)
+    .option('--redirect-uri <uri>', 'registered redirect URI, exact match (repeatable)', collect)
+    .option('--tenant <id>', 'tenant the client is bound to (repeatable)', collect)
+    .option('--scope <scope>', 'scope the client may request (repeatable)', collect)
+    .option('--audience <aud>', 'aud of its access tokens (default: the server audience)')
+    .option('--access-token-ttl <seconds>', 'access-token lifetime', seconds)
+    .option('--refresh-token-ttl <seconds>', 'absolute refresh-token lifetime', seconds)
+    .option('--refresh-grace', 'a rotated refresh token stays valid until its successor is first used')
+    .option('--require-pkce', 'authorization codes need PKCE (S256)');
+}
+
+function toInput(f: ClientFlags): ClientInput {
+  return {
+    name: f.name,
+    dialect: f.dialect,
+    grants: f.grant,
+    redirectUris: f.redirectUri,
+    tenants: f.tenant,
+    scopes: f.scope?.flatMap((s) => s.split(' ')),
+    audience: f.audience,
+    accessTokenTtl: f.accessTokenTtl,
+    refreshTokenTtl: f.refreshTokenTtl,
+    refreshGrace: f.refreshGrace,
+    requirePkce: f.requirePkce,
+  };
+}
+
+const LIST_COLUMNS = ['client_id', 'name', 'dialect', 'grants', 'tenants', 'public'] as const;
+
+export function clientCommand(): Command {
+  const client = new Command('client').description('OAuth clients');
+  clientOptions(
+    client
+      .command('create')
+      .description('register a client; prints its secret once')
+      .requiredOption('--name <name>', 'display name')
+      .option('--client-id <id>', 'use this client_id (e.g. dnaspaces); default: generated')
+      .option('--secret-stdin', 'import the secret from stdin (16+ characters); default: a generated 256-bit secret')
+      .option('--public', 'a public client: no secret, PKCE required'),
+  ).action(
+    managed(async (ctx, opts, flags: ClientFlags & { clientId?: string; secretStdin?: boolean; public?: boolean }) => {
+      const secret = flags.secretStdin ? await readStdinLine('client secret') : undefined;
+      printItem(opts, await createClient(ctx, { ...toInput(flags), clientId: flags.clientId, secret, public: flags.public }));
+    }),
+  );
+  clientOptions(client.command('update').description('change a client').argument('<id>').option('--name <name>', 'display name'))
+    .option('--no-refresh-grace', 'turn refresh grace off')
+    .option('--no-require-pkce', 'stop requiring PKCE (confidential clients only)')
+    .action(
+      managed(async (ctx, opts, id: string, flags: ClientFlags) => {
+        printItem(opts, await updateClient(ctx, id, toInput(flags)));
+      }),
+    );
+  client
+    .command('list')
+    .description('list clients')
+    .action(
+      managed(async (ctx, opts) => {
+        printList(opts, await listClients(ctx), LIST_COLUMNS);
+      }),
+    );
+  client
+    .command('show')
+    .description('show one client')
+    .argument('<id>')
+    .action(
+      managed(async (ctx, opts, id: string) => {
+        printItem(opts, await getClient(ctx, id));
+      }),
+    );
+  client
+    .command('rotate-secret')
+    .description('issue a new secret; prints it once')
+    .argument('<id>')
+    .option('--grace <seconds>', 'the old secret stays valid this long', seconds, 0)
+    .option('--secret-stdin', 'import the new secret from stdin')
+    .action(
+      managed(async (ctx, opts, id: string, flags: { grace: number; secretStdin?: boolean }) => {
+        const secret = flags.secretStdin ? await readStdinLine('client secret') : undefined;
+        printItem(opts, await rotateSecret(ctx, id, { graceSeconds: flags.grace, secret }));
+      }),
+    );
+  client
+    .command('delete')
+    .description('delete a client (its tokens stop working)')
+    .argument('<id>')
+    .action(
+      managed(async (ctx, opts, id: string) => {
+        printItem(opts, await deleteClient(ctx, id));
+      }),
+    );
+  return client;
+}

@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { clientCommand } from './client.js';
+import { createSqlStore } from '../store/sql/sql-store.js';
+import { configFor, globals, guarded } from './context.js';
+import { printItem } from './io.js';
+import { keyCommand } from './key.js';
+import { serveCommand } from './serve.js';
+import { tenantCommand } from './tenant.js';
+import { userCommand } from './user.js';
+
+export function buildProgram(): Command {
+  const program = new Command('tessera')
+    .description('Tessera: an OAuth 2.0 authorization server that speaks each partner platform\'s dialect')
+    .option('--database <url>', 'store URL (env TESSERA_DATABASE_URL; default sqlite:./data/tessera.db)')
+    .option('--config <file>', 'JSON config file (env TESSERA_CONFIG; default ./tessera.config.json if present)')
+    .option('--json', 'print results as JSON')
+    .showHelpAfterError()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  program.addCommand(serveCommand());
+  program
+    .command('migrate')
+    .description('apply pending schema migrations (once per upgrade in a multi-node deployment)')
+    .action((_flags: unknown, cmd: Command) => {
+      const opts = globals(cmd);
+      return guarded(async () => {
+        const store = createSqlStore(configFor(opts).database);
+        try {
+          printItem(opts, { applied: await store.migrate() });
+        } finally {
+          await store.close();
+        }
+      });
+    });
+  program.addCommand(tenantCommand());
+  program.addCommand(userCommand());
+  program.addCommand(clientCommand());
+  program.addCommand(keyCommand());
+  return program;
+}

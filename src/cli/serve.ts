@@ -1,0 +1,119 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { Command, Option } from 'commander';
+import { seedDemo } from '../admin/demo.js';
+import { type Config, type OptionName, flagName, optionSchemas } from '../config/options.js';
+import { createLogger } from '../observability/logger.js';
+import { attach, bind, boundPort } from '../server/listen.js';
+import { openRuntime } from '../server/runtime.js';
+import { configFor, globals, guarded } from './context.js';
+
+/** Serve-only flags that commander spells specially (a negated boolean). */
+const NEGATED: Partial<Record<OptionName, string>> = { migrate: '--no-migrate' };
+const BOOLEAN: readonly OptionName[] = ['trustProxy', 'demo'];
+
+/** One flag per configuration option, generated from the options table. */
+function addConfigFlags(cmd: Command): Command {
+  for (const name of Object.keys(optionSchemas) as OptionName[]) {
+    if (name === 'database' || name === 'dialects') continue;
+    const spec = optionSchemas[name];
+    const negated = NEGATED[name];
+    const flag = negated ?? (BOOLEAN.includes(name) ? flagName(name) : `${flagName(name)} <value>`);
+    cmd.addOption(new Option(flag, spec.doc).default(undefined));
+  }
+  return cmd;
+}
+
+const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+
+/** Loads the config with serve's flags, plus overrides (the bound port, once known). */
+type Loader = (overrides?: Record<string, unknown>) => Config;
+
+async function runServer(load: Loader, opts: { json: boolean; worker: boolean }): Promise<void> {
+  const initial = load();
+  const logger = createLogger(initial.logLevel);
+  const server = await bind(initial);
+  // With port 0 the default issuer can only be named once the port is known.
+  const config = initial.port === 0 ? load({ port: boundPort(server) }) : initial;
+  const deps = await openRuntime(config, { logger, migrate: !opts.worker && config.migrate });
+  const demo = config.demo && !opts.worker ? await seedDemo(deps) : undefined;
+  const app = await attach(server, deps);
+  const sweep = setInterval(() => {
+    deps.store.sweepExpired(deps.clock()).catch((err: unknown) => logger.warn({ err }, 'sweep failed'));
+  }, SWEEP_INTERVAL_MS);
+  sweep.unref();
+
+  if (!opts.worker) announce(config, opts.json, demo);
+
+  const shutdown = async (signal: string) => {
+    logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    clearInterval(sweep);
+    // Stop accepting, let in-flight requests finish, then release the store.
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    });
+    await app.close();
+    await deps.close();
+    process.exit(0);
+  };
+  process.once('SIGTERM', (s) => void shutdown(s));
+  process.once('SIGINT', (s) => void shutdown(s));
+}
+
+function announce(config: Config, json: boolean, demo: Awaited<ReturnType<typeof seedDemo>>): void {
+  const scheme = config.tlsCert ? 'https' : 'http';
+  const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
+  const discovery = `${config.issuer}/.well-known/oauth-authorization-server`;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ url, issuer: config.issuer, discovery, ...(demo && { demo }) })}\n`);
+    return;
+  }
+  const lines = [`Tessera listening on ${url}`, `issuer:    ${config.issuer}`, `discovery: ${discovery}`];
+  if (demo) {
+    lines.push(
+      '',
+      'Demo data (credentials are shown only now):',
+      `  tenant ${demo.tenant.id} (domain ${demo.tenant.domain ?? '-'})`,
+      `  user   ${demo.user.email}  password ${demo.user.password}`,
+      ...demo.clients.map((c) => `  client ${c.client_id.padEnd(20)} secret ${c.client_secret ?? '-'}  (${c.dialect})`),
+    );
+  }
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function runPrimary(config: Config, json: boolean): Promise<void> {
+  const count = config.workers === 'auto' ? availableParallelism() : config.workers;
+  if (config.port === 0) throw new Error('--workers needs an explicit --port');
+  // The primary migrates and seeds once; workers only serve.
+  const logger = createLogger(config.logLevel);
+  const deps = await openRuntime(config, { logger, migrate: config.migrate });
+  const demo = config.demo ? await seedDemo(deps) : undefined;
+  await deps.close();
+  for (let i = 0; i < count; i++) cluster.fork({ TESSERA_CLUSTER_WORKER: '1' });
+  cluster.on('exit', (worker, code, signal) => {
+    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT') {
+      logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+      cluster.fork({ TESSERA_CLUSTER_WORKER: '1' });
+    }
+  });
+  const stop = () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+  };
+  process.once('SIGTERM', stop);
+  process.once('SIGINT', stop);
+  announce(config, json, demo);
+}
+
+export function serveCommand(): Command {
+  return addConfigFlags(new Command('serve').description('run the authorization server')).action(async (flags: Record<string, unknown>, cmd: Command) => {
+    const opts = globals(cmd);
+    await guarded(async () => {
+      const load: Loader = (overrides = {}) => configFor(opts, { ...flags, ...overrides });
+      const config = load();
+      const worker = process.env['TESSERA_CLUSTER_WORKER'] === '1';
+      if (!worker && config.workers !== 1) await runPrimary(config, opts.json === true);
+      else await runServer(load, { json: opts.json === true, worker });
+    });
+  });
+}

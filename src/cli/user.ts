@@ -1,0 +1,55 @@
+import { Command } from 'commander';
+import { createUser, disableUser, listUsers, setPassword } from '../admin/users.js';
+import { ValidationError } from '../admin/context.js';
+import { managed } from './context.js';
+import { printItem, printList, readStdinLine } from './io.js';
+
+async function password(flags: { passwordStdin?: boolean }): Promise<string> {
+  if (!flags.passwordStdin) throw new ValidationError('pass the password on stdin with --password-stdin');
+  return readStdinLine('password');
+}
+
+export function userCommand(): Command {
+  const user = new Command('user').description('users (members of one or more tenants)');
+  user
+    .command('create')
+    .description('create a user')
+    .requiredOption('--email <email>', 'login email')
+    .option('--name <name>', 'display name')
+    .requiredOption('--tenant <id...>', 'tenant(s) the user belongs to')
+    .option('--password-stdin', 'read the password from stdin')
+    .action(
+      managed(async (ctx, opts, flags: { email: string; name?: string; tenant: string[]; passwordStdin?: boolean }) => {
+        const pw = await password(flags);
+        printItem(opts, await createUser(ctx, { email: flags.email, name: flags.name, tenants: flags.tenant, password: pw }));
+      }),
+    );
+  user
+    .command('list')
+    .description('list users')
+    .action(
+      managed(async (ctx, opts) => {
+        printList(opts, await listUsers(ctx), ['email', 'id', 'tenants', 'disabled']);
+      }),
+    );
+  user
+    .command('set-password')
+    .description("replace a user's password")
+    .argument('<email>')
+    .option('--password-stdin', 'read the password from stdin')
+    .action(
+      managed(async (ctx, opts, email: string, flags: { passwordStdin?: boolean }) => {
+        printItem(opts, await setPassword(ctx, email, await password(flags)));
+      }),
+    );
+  user
+    .command('disable')
+    .description('disable a user (logins and refreshes of their grants stop)')
+    .argument('<email>')
+    .action(
+      managed(async (ctx, opts, email: string) => {
+        printItem(opts, await disableUser(ctx, email));
+      }),
+    );
+  return user;
+}

@@ -1,0 +1,57 @@
+import type { Logger } from 'pino';
+import type { Config } from '../config/options.js';
+import { ClientCache } from '../oauth/client-cache.js';
+import { createDialectRegistry } from '../oauth/dialects/index.js';
+import { createSqlStore } from '../store/sql/sql-store.js';
+import { Keystore } from '../tokens/keystore.js';
+import { createCrypto, resolveMasterKey } from '../tokens/master-key.js';
+import type { Deps } from './deps.js';
+
+export interface RuntimeOptions {
+  readonly logger: Logger;
+  /** Apply pending migrations first (default true). */
+  readonly migrate?: boolean;
+  readonly clock?: () => number;
+}
+
+export const systemClock = (): number => Math.floor(Date.now() / 1000);
+
+/**
+ * Opens the store, applies migrations, resolves the master key and makes sure a signing key
+ * exists: everything `serve` and the management commands share. `close()` releases the store.
+ */
+export async function openRuntime(config: Config, opts: RuntimeOptions): Promise<Deps & { close(): Promise<void> }> {
+  const dialects = createDialectRegistry(config);
+  const store = createSqlStore(config.database);
+  try {
+    if (opts.migrate ?? true) {
+      const applied = await store.migrate();
+      if (applied.length > 0) opts.logger.info({ migrations: applied }, 'database migrated');
+    }
+    const master = resolveMasterKey(config.masterKey, store.file);
+    if (master.generatedAt) {
+      opts.logger.warn(
+        { path: master.generatedAt },
+        'generated a master key next to the database; back it up, or set TESSERA_MASTER_KEY',
+      );
+    }
+    const crypto = createCrypto(master.key);
+    const clock = opts.clock ?? systemClock;
+    const keystore = new Keystore({ store, crypto, clock, cacheTtl: config.keyCacheTtl });
+    await keystore.ensureKey(config.signingAlg);
+    return {
+      config,
+      store,
+      crypto,
+      keystore,
+      clients: new ClientCache(store, config.clientCacheTtl, clock),
+      dialects,
+      clock,
+      logger: opts.logger,
+      close: () => store.close(),
+    };
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+}

@@ -1,0 +1,1026 @@
+/**
+ * The storage contract (src/store/store.ts), run unchanged against every engine. Each test
+ * gets a fresh, migrated database; `t().db` is an independent connection used to check what
+ * actually landed in the tables.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Kysely } from 'kysely';
+import type { Database } from '../src/store/sql/schema.js';
+import {
+  type AuthorizationCode,
+  type Client,
+  ConflictError,
+  type NewClient,
+  NotFoundError,
+  type RefreshToken,
+  type SigningKey,
+  type Tenant,
+  type User,
+} from '../src/store/store.js';
+import { forEachEngine } from './helpers/engines.js';
+
+const T0 = 1_700_000_000;
+const HOUR = 3600;
+const DAY = 24 * HOUR;
+
+function tenant(id: string, overrides: Partial<Tenant> = {}): Tenant {
+  return {
+    id,
+    name: `Tenant ${id}`,
+    domain: null,
+    appUrl: null,
+    supportEmail: null,
+    createdAt: T0,
+    ...overrides,
+  };
+}
+
+function user(id: string, email: string, overrides: Partial<Omit<User, 'tenants'>> = {}) {
+  return {
+    id,
+    email,
+    name: null,
+    passwordHash: `argon2id$${id}`,
+    disabledAt: null,
+    createdAt: T0,
+    ...overrides,
+  } satisfies Omit<User, 'tenants'>;
+}
+
+function newClient(id: string, overrides: Partial<NewClient> = {}): NewClient {
+  return {
+    id,
+    name: `Client ${id}`,
+    secretHash: `v1$${id}-secret`,
+    dialect: 'standard',
+    grants: ['client_credentials'],
+    redirectUris: [],
+    scopes: [],
+    tenantIds: [],
+    audience: null,
+    accessTokenTtl: null,
+    refreshTokenTtl: null,
+    refreshGrace: false,
+    requirePkce: false,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  };
+}
+
+function signingKey(
+  kid: string,
+  activatesAt: number,
+  overrides: Partial<SigningKey> = {},
+): SigningKey {
+  return {
+    kid,
+    alg: 'RS256',
+    publicJwk: JSON.stringify({ kty: 'RSA', kid, n: 'AQAB', e: 'AQAB' }),
+    privateKey: `enc:${kid}`,
+    createdAt: T0,
+    activatesAt,
+    publishUntil: null,
+    ...overrides,
+  };
+}
+
+function refreshToken(id: string, overrides: Partial<RefreshToken> = {}): RefreshToken {
+  return {
+    id,
+    tokenHash: `hash-${id}`,
+    familyId: 'fam-1',
+    parentId: null,
+    clientId: 'client-1',
+    userId: 'user-1',
+    tenantId: 'tenant-1',
+    scope: 'read write',
+    audience: 'https://api.example',
+    createdAt: T0,
+    expiresAt: T0 + 30 * DAY,
+    idleExpiresAt: T0 + 7 * DAY,
+    rotatedAt: null,
+    revokedAt: null,
+    ...overrides,
+  };
+}
+
+function authCode(codeHash: string, overrides: Partial<AuthorizationCode> = {}): AuthorizationCode {
+  return {
+    codeHash,
+    clientId: 'client-1',
+    userId: 'user-1',
+    tenantId: 'tenant-1',
+    redirectUri: 'https://app.example/cb',
+    state: 'b1946ac92492d2347c6235b4d2611184',
+    scope: 'openid',
+    codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    codeChallengeMethod: 'S256',
+    grantId: 'grant-1',
+    createdAt: T0,
+    expiresAt: T0 + 300,
+    consumedAt: null,
+    ...overrides,
+  };
+}
+
+async function count(db: Kysely<Database>, table: keyof Database): Promise<number> {
+  const row = await db
+    .selectFrom(table)
+    .select((eb) => eb.fn.countAll().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+forEachEngine('store contract', (t, engine) => {
+  describe('lifecycle', () => {
+    it('reports its engine and answers ping', async () => {
+      assert.equal(t().store.engine, engine.name);
+      await t().store.ping();
+    });
+  });
+
+  describe('migrations', () => {
+    it('applies the initial migration once; later calls apply nothing', async () => {
+      const fresh = await engine.create({ migrate: false });
+      try {
+        assert.deepEqual(await fresh.store.migrate(), ['0001_initial']);
+        assert.deepEqual(await fresh.store.migrate(), []);
+        assert.deepEqual(await fresh.store.migrate(), []);
+        // The schema is there and usable through an independent connection.
+        assert.equal(await count(fresh.db, 'tenants'), 0);
+        await fresh.store.createTenant(tenant('acme'));
+        assert.equal(await count(fresh.db, 'tenants'), 1);
+      } finally {
+        await fresh.close();
+      }
+    });
+
+    it('leaves a migrated database unchanged', async () => {
+      assert.deepEqual(await t().store.migrate(), []);
+    });
+  });
+
+  describe('tenants', () => {
+    it('creates and reads a tenant back exactly', async () => {
+      const acme = tenant('acme', {
+        name: 'Acme Corp',
+        domain: 'acme.example',
+        appUrl: 'https://app.acme.example/start',
+        supportEmail: 'help@acme.example',
+        createdAt: T0 + 5,
+      });
+      await t().store.createTenant(acme);
+      assert.deepEqual(await t().store.getTenant('acme'), acme);
+      assert.equal(await t().store.getTenant('nope'), undefined);
+      assert.deepEqual(await t().db.selectFrom('tenants').selectAll().execute(), [
+        {
+          id: 'acme',
+          name: 'Acme Corp',
+          domain: 'acme.example',
+          app_url: 'https://app.acme.example/start',
+          support_email: 'help@acme.example',
+          created_at: T0 + 5,
+        },
+      ]);
+    });
+
+    it('finds a tenant by id, then by domain, case-insensitively', async () => {
+      const acme = tenant('acme', { domain: 'acme.example' });
+      // A tenant whose id looks like another tenant's domain: the id wins.
+      const tricky = tenant('globex.example', { domain: 'tricky.example' });
+      const globex = tenant('globex', { domain: 'globex.example' });
+      await t().store.createTenant(acme);
+      await t().store.createTenant(tricky);
+      await t().store.createTenant(globex);
+      assert.deepEqual(await t().store.findTenant('acme'), acme);
+      assert.deepEqual(await t().store.findTenant('acme.example'), acme);
+      assert.deepEqual(await t().store.findTenant('ACME.Example'), acme);
+      assert.deepEqual(await t().store.findTenant('tricky.example'), tricky);
+      assert.deepEqual(await t().store.findTenant('globex.example'), tricky);
+      assert.equal(await t().store.findTenant('other.example'), undefined);
+      // Ids are exact: a different case is not the same id.
+      assert.equal(await t().store.findTenant('ACME'), undefined);
+    });
+
+    it('lists tenants ordered by id', async () => {
+      for (const id of ['charlie', 'alpha', 'bravo']) await t().store.createTenant(tenant(id));
+      assert.deepEqual(
+        (await t().store.listTenants()).map((x) => x.id),
+        ['alpha', 'bravo', 'charlie'],
+      );
+    });
+
+    it('lists nothing when empty', async () => {
+      assert.deepEqual(await t().store.listTenants(), []);
+    });
+
+    it('updates only the given fields', async () => {
+      await t().store.createTenant(
+        tenant('acme', { domain: 'acme.example', supportEmail: 'a@acme.example' }),
+      );
+      const updated = await t().store.updateTenant('acme', {
+        name: 'Acme 2',
+        appUrl: 'https://acme.example/app',
+      });
+      const expected = tenant('acme', {
+        name: 'Acme 2',
+        domain: 'acme.example',
+        appUrl: 'https://acme.example/app',
+        supportEmail: 'a@acme.example',
+      });
+      assert.deepEqual(updated, expected);
+      assert.deepEqual(await t().store.getTenant('acme'), expected);
+
+      const cleared = await t().store.updateTenant('acme', { domain: null, supportEmail: null });
+      assert.deepEqual(cleared, { ...expected, domain: null, supportEmail: null });
+      assert.equal(await t().store.findTenant('acme.example'), undefined);
+
+      // An empty patch changes nothing and returns the tenant.
+      assert.deepEqual(await t().store.updateTenant('acme', {}), cleared);
+    });
+
+    it('refuses to update an unknown tenant', async () => {
+      await assert.rejects(t().store.updateTenant('ghost', { name: 'x' }), NotFoundError);
+      await assert.rejects(t().store.updateTenant('ghost', {}), NotFoundError);
+      assert.equal(await count(t().db, 'tenants'), 0);
+    });
+
+    it('refuses a duplicate id and keeps the original', async () => {
+      await t().store.createTenant(tenant('acme', { name: 'First' }));
+      await assert.rejects(
+        t().store.createTenant(tenant('acme', { name: 'Second' })),
+        ConflictError,
+      );
+      assert.equal(await count(t().db, 'tenants'), 1);
+      assert.equal((await t().store.getTenant('acme'))?.name, 'First');
+    });
+
+    it('refuses a duplicate domain, on create and on update', async () => {
+      await t().store.createTenant(tenant('acme', { domain: 'shared.example' }));
+      await assert.rejects(
+        t().store.createTenant(tenant('globex', { domain: 'shared.example' })),
+        ConflictError,
+      );
+      assert.equal(await t().store.getTenant('globex'), undefined);
+
+      await t().store.createTenant(tenant('globex', { domain: 'globex.example' }));
+      await assert.rejects(
+        t().store.updateTenant('globex', { domain: 'shared.example' }),
+        ConflictError,
+      );
+      assert.equal((await t().store.getTenant('globex'))?.domain, 'globex.example');
+    });
+
+    it('allows any number of tenants without a domain', async () => {
+      await t().store.createTenant(tenant('a'));
+      await t().store.createTenant(tenant('b'));
+      assert.deepEqual(
+        (await t().store.listTenants()).map((x) => [x.id, x.domain]),
+        [
+          ['a', null],
+          ['b', null],
+        ],
+      );
+    });
+
+    it('upserts telemetry by name, per tenant, listed by name', async () => {
+      await t().store.createTenant(tenant('acme'));
+      await t().store.createTenant(tenant('globex'));
+      await t().store.setTelemetry('acme', {
+        type: 'gauge',
+        name: 'sensors',
+        value: '12',
+        units: 'count',
+      });
+      await t().store.setTelemetry('acme', {
+        type: 'counter',
+        name: 'api-calls',
+        value: '1000',
+        units: 'calls',
+      });
+      await t().store.setTelemetry('globex', {
+        type: 'gauge',
+        name: 'sensors',
+        value: '1',
+        units: 'count',
+      });
+      // Same name again: replaces every field of that entry.
+      await t().store.setTelemetry('acme', {
+        type: 'status',
+        name: 'sensors',
+        value: '13',
+        units: 'devices',
+      });
+      assert.deepEqual(await t().store.listTelemetry('acme'), [
+        { type: 'counter', name: 'api-calls', value: '1000', units: 'calls' },
+        { type: 'status', name: 'sensors', value: '13', units: 'devices' },
+      ]);
+      assert.deepEqual(await t().store.listTelemetry('globex'), [
+        { type: 'gauge', name: 'sensors', value: '1', units: 'count' },
+      ]);
+      assert.deepEqual(await t().store.listTelemetry('nobody'), []);
+      assert.equal(await count(t().db, 'tenant_telemetry'), 3);
+    });
+
+    it('refuses telemetry for an unknown tenant', async () => {
+      await assert.rejects(
+        t().store.setTelemetry('ghost', { type: 'g', name: 'n', value: '1', units: 'u' }),
+        NotFoundError,
+      );
+      assert.equal(await count(t().db, 'tenant_telemetry'), 0);
+    });
+  });
+
+  describe('users', () => {
+    it('creates a user with memberships and reads it by email and id', async () => {
+      await t().store.createTenant(tenant('t2'));
+      await t().store.createTenant(tenant('t1'));
+      const alice = user('u-alice', 'alice@example.com', { name: 'Alice', createdAt: T0 + 1 });
+      await t().store.createUser(alice, ['t2', 't1']);
+      const expected: User = { ...alice, tenants: ['t1', 't2'] };
+      assert.deepEqual(await t().store.getUserByEmail('alice@example.com'), expected);
+      assert.deepEqual(await t().store.getUserByEmail('Alice@Example.COM'), expected);
+      assert.deepEqual(await t().store.getUser('u-alice'), expected);
+      assert.equal(await t().store.getUserByEmail('bob@example.com'), undefined);
+      assert.equal(await t().store.getUser('u-bob'), undefined);
+      assert.deepEqual(
+        await t().db.selectFrom('memberships').selectAll().orderBy('tenant_id').execute(),
+        [
+          { user_id: 'u-alice', tenant_id: 't1' },
+          { user_id: 'u-alice', tenant_id: 't2' },
+        ],
+      );
+    });
+
+    it('creates a user without tenants', async () => {
+      await t().store.createUser(user('u1', 'solo@example.com'), []);
+      assert.deepEqual(await t().store.getUser('u1'), {
+        ...user('u1', 'solo@example.com'),
+        tenants: [],
+      });
+    });
+
+    it('records a tenant named twice once', async () => {
+      await t().store.createTenant(tenant('t1'));
+      await t().store.createUser(user('u1', 'a@example.com'), ['t1', 't1']);
+      assert.deepEqual((await t().store.getUser('u1'))?.tenants, ['t1']);
+      assert.equal(await count(t().db, 'memberships'), 1);
+    });
+
+    it('lists users ordered by email, each with its own tenants', async () => {
+      await t().store.createTenant(tenant('t1'));
+      await t().store.createTenant(tenant('t2'));
+      await t().store.createUser(user('u-c', 'carol@example.com'), ['t2']);
+      await t().store.createUser(user('u-a', 'alice@example.com'), ['t1', 't2']);
+      await t().store.createUser(user('u-b', 'bob@example.com'), []);
+      assert.deepEqual(
+        (await t().store.listUsers()).map((u) => [u.email, u.tenants]),
+        [
+          ['alice@example.com', ['t1', 't2']],
+          ['bob@example.com', []],
+          ['carol@example.com', ['t2']],
+        ],
+      );
+    });
+
+    it('creates nothing when a tenant is unknown (one transaction)', async () => {
+      await t().store.createTenant(tenant('t1'));
+      await assert.rejects(
+        t().store.createUser(user('u1', 'a@example.com'), ['t1', 'ghost']),
+        NotFoundError,
+      );
+      assert.equal(await t().store.getUserByEmail('a@example.com'), undefined);
+      assert.equal(await count(t().db, 'users'), 0);
+      assert.equal(await count(t().db, 'memberships'), 0);
+    });
+
+    it('refuses a duplicate email or id', async () => {
+      await t().store.createUser(user('u1', 'a@example.com'), []);
+      await assert.rejects(t().store.createUser(user('u2', 'a@example.com'), []), ConflictError);
+      await assert.rejects(t().store.createUser(user('u1', 'b@example.com'), []), ConflictError);
+      assert.deepEqual(
+        (await t().store.listUsers()).map((u) => [u.id, u.email]),
+        [['u1', 'a@example.com']],
+      );
+    });
+
+    it('sets a password and disables a user by email, case-insensitively', async () => {
+      await t().store.createTenant(tenant('t1'));
+      await t().store.createUser(user('u1', 'a@example.com'), ['t1']);
+      const changed = await t().store.setUserPassword('A@Example.com', 'argon2id$new');
+      assert.deepEqual(changed, {
+        ...user('u1', 'a@example.com'),
+        passwordHash: 'argon2id$new',
+        tenants: ['t1'],
+      });
+      const disabled = await t().store.disableUser('a@example.com', T0 + 99);
+      assert.deepEqual(disabled, { ...changed, disabledAt: T0 + 99 });
+      assert.deepEqual(await t().db.selectFrom('users').selectAll().execute(), [
+        {
+          id: 'u1',
+          email: 'a@example.com',
+          name: null,
+          password_hash: 'argon2id$new',
+          disabled_at: T0 + 99,
+          created_at: T0,
+        },
+      ]);
+    });
+
+    it('refuses to change an unknown user', async () => {
+      await t().store.createUser(user('u1', 'a@example.com'), []);
+      await assert.rejects(t().store.setUserPassword('b@example.com', 'x'), NotFoundError);
+      await assert.rejects(t().store.disableUser('b@example.com', T0), NotFoundError);
+      const a = await t().store.getUser('u1');
+      assert.equal(a?.passwordHash, 'argon2id$u1');
+      assert.equal(a?.disabledAt, null);
+    });
+  });
+
+  describe('clients', () => {
+    async function seedTenants(): Promise<void> {
+      await t().store.createTenant(tenant('t1', { domain: 'one.example' }));
+      await t().store.createTenant(tenant('t2'));
+      await t().store.createTenant(tenant('t3', { domain: 'three.example' }));
+    }
+
+    it('creates a client with tenant bindings and reads it back exactly', async () => {
+      await seedTenants();
+      const input = newClient('spaces', {
+        name: 'Cisco Spaces',
+        dialect: 'cisco-spaces',
+        grants: ['authorization_code', 'refresh_token'],
+        redirectUris: [
+          'https://partners.dnaspaces.io/partner/OAuthValidation',
+          'https://dnaspaces.io/partner/OAuthValidation?x=1&y="2"',
+        ],
+        scopes: ['read', 'wrïte', 'a,b'],
+        tenantIds: ['t3', 't1', 't3'],
+        audience: 'https://api.example',
+        accessTokenTtl: 900,
+        refreshTokenTtl: 86400,
+        refreshGrace: true,
+        requirePkce: true,
+        createdAt: T0 + 1,
+        updatedAt: T0 + 2,
+      });
+      await t().store.createClient(input);
+      const expected: Client = {
+        id: 'spaces',
+        name: 'Cisco Spaces',
+        secretHash: 'v1$spaces-secret',
+        previousSecretHash: null,
+        previousSecretExpiresAt: null,
+        dialect: 'cisco-spaces',
+        grants: ['authorization_code', 'refresh_token'],
+        redirectUris: [
+          'https://partners.dnaspaces.io/partner/OAuthValidation',
+          'https://dnaspaces.io/partner/OAuthValidation?x=1&y="2"',
+        ],
+        scopes: ['read', 'wrïte', 'a,b'],
+        tenants: [
+          { id: 't1', domain: 'one.example' },
+          { id: 't3', domain: 'three.example' },
+        ],
+        audience: 'https://api.example',
+        accessTokenTtl: 900,
+        refreshTokenTtl: 86400,
+        refreshGrace: true,
+        requirePkce: true,
+        createdAt: T0 + 1,
+        updatedAt: T0 + 2,
+      };
+      assert.deepEqual(await t().store.getClient('spaces'), expected);
+      assert.equal(await t().store.getClient('nope'), undefined);
+      assert.equal(await count(t().db, 'client_tenants'), 2);
+    });
+
+    it('creates a public client without tenants', async () => {
+      await t().store.createClient(newClient('pub', { secretHash: null, requirePkce: true }));
+      const got = await t().store.getClient('pub');
+      assert.equal(got?.secretHash, null);
+      assert.deepEqual(got?.tenants, []);
+      assert.deepEqual(got?.grants, ['client_credentials']);
+      assert.deepEqual(got?.redirectUris, []);
+      assert.equal(got?.requirePkce, true);
+      assert.equal(got?.refreshGrace, false);
+    });
+
+    it('lists clients ordered by id, each with its own bindings', async () => {
+      await seedTenants();
+      await t().store.createClient(newClient('zeta', { tenantIds: ['t2'] }));
+      await t().store.createClient(newClient('alpha', { tenantIds: ['t1', 't3'] }));
+      await t().store.createClient(newClient('mid'));
+      assert.deepEqual(
+        (await t().store.listClients()).map((c) => [c.id, c.tenants.map((x) => x.id)]),
+        [
+          ['alpha', ['t1', 't3']],
+          ['mid', []],
+          ['zeta', ['t2']],
+        ],
+      );
+    });
+
+    it('creates nothing when a bound tenant is unknown (one transaction)', async () => {
+      await seedTenants();
+      await assert.rejects(
+        t().store.createClient(newClient('c1', { tenantIds: ['t1', 'ghost'] })),
+        NotFoundError,
+      );
+      assert.equal(await t().store.getClient('c1'), undefined);
+      assert.equal(await count(t().db, 'clients'), 0);
+      assert.equal(await count(t().db, 'client_tenants'), 0);
+    });
+
+    it('refuses a duplicate client id and keeps the original', async () => {
+      await t().store.createClient(newClient('c1', { name: 'First' }));
+      await assert.rejects(
+        t().store.createClient(newClient('c1', { name: 'Second' })),
+        ConflictError,
+      );
+      assert.equal((await t().store.getClient('c1'))?.name, 'First');
+      assert.equal(await count(t().db, 'clients'), 1);
+    });
+
+    it('patches only the given fields and keeps bindings when tenantIds is absent', async () => {
+      await seedTenants();
+      await t().store.createClient(
+        newClient('c1', {
+          tenantIds: ['t1'],
+          audience: 'https://old.example',
+          accessTokenTtl: 60,
+          scopes: ['a'],
+        }),
+      );
+      const before = (await t().store.getClient('c1')) as Client;
+      const updated = await t().store.updateClient('c1', {
+        name: 'Renamed',
+        grants: ['client_credentials', 'refresh_token'],
+        scopes: ['x', 'y'],
+        redirectUris: ['https://cb.example/1'],
+        audience: null,
+        refreshGrace: true,
+        updatedAt: T0 + 50,
+      });
+      const expected: Client = {
+        ...before,
+        name: 'Renamed',
+        grants: ['client_credentials', 'refresh_token'],
+        scopes: ['x', 'y'],
+        redirectUris: ['https://cb.example/1'],
+        audience: null,
+        refreshGrace: true,
+        updatedAt: T0 + 50,
+      };
+      assert.deepEqual(updated, expected);
+      assert.deepEqual(await t().store.getClient('c1'), expected);
+      assert.equal(expected.accessTokenTtl, 60);
+      assert.deepEqual(expected.tenants, [{ id: 't1', domain: 'one.example' }]);
+    });
+
+    it('replaces the tenant bindings when tenantIds is given', async () => {
+      await seedTenants();
+      await t().store.createClient(newClient('c1', { tenantIds: ['t1', 't2'] }));
+      await t().store.createClient(newClient('c2', { tenantIds: ['t1'] }));
+      const updated = await t().store.updateClient('c1', {
+        tenantIds: ['t3', 't2'],
+        updatedAt: T0 + 1,
+      });
+      assert.deepEqual(updated.tenants, [
+        { id: 't2', domain: null },
+        { id: 't3', domain: 'three.example' },
+      ]);
+      const cleared = await t().store.updateClient('c1', { tenantIds: [], updatedAt: T0 + 2 });
+      assert.deepEqual(cleared.tenants, []);
+      assert.equal(cleared.updatedAt, T0 + 2);
+      // The other client's bindings are untouched.
+      assert.deepEqual((await t().store.getClient('c2'))?.tenants, [
+        { id: 't1', domain: 'one.example' },
+      ]);
+      assert.deepEqual(await t().db.selectFrom('client_tenants').selectAll().execute(), [
+        { client_id: 'c2', tenant_id: 't1' },
+      ]);
+    });
+
+    it('changes nothing when a new binding names an unknown tenant (one transaction)', async () => {
+      await seedTenants();
+      await t().store.createClient(newClient('c1', { tenantIds: ['t1'] }));
+      const before = await t().store.getClient('c1');
+      await assert.rejects(
+        t().store.updateClient('c1', {
+          name: 'Renamed',
+          tenantIds: ['t2', 'ghost'],
+          updatedAt: T0 + 9,
+        }),
+        NotFoundError,
+      );
+      assert.deepEqual(await t().store.getClient('c1'), before);
+    });
+
+    it('refuses to update an unknown client', async () => {
+      await assert.rejects(
+        t().store.updateClient('ghost', { name: 'x', updatedAt: T0 }),
+        NotFoundError,
+      );
+      assert.equal(await count(t().db, 'clients'), 0);
+    });
+
+    it('deletes a client and its bindings, once', async () => {
+      await seedTenants();
+      await t().store.createClient(newClient('c1', { tenantIds: ['t1', 't2'] }));
+      await t().store.createClient(newClient('c2', { tenantIds: ['t2'] }));
+      assert.equal(await t().store.deleteClient('c1'), true);
+      assert.equal(await t().store.deleteClient('c1'), false);
+      assert.equal(await t().store.deleteClient('never'), false);
+      assert.equal(await t().store.getClient('c1'), undefined);
+      assert.deepEqual(await t().db.selectFrom('client_tenants').selectAll().execute(), [
+        { client_id: 'c2', tenant_id: 't2' },
+      ]);
+      // Tenants are not owned by the client.
+      assert.equal(await count(t().db, 'tenants'), 3);
+    });
+
+    it('rotates a secret with a grace period, then without', async () => {
+      await t().store.createClient(newClient('c1', { secretHash: 'v1$first' }));
+
+      const graced = await t().store.rotateClientSecret('c1', 'v1$second', T0 + 3600, T0 + 10);
+      assert.equal(graced.secretHash, 'v1$second');
+      assert.equal(graced.previousSecretHash, 'v1$first');
+      assert.equal(graced.previousSecretExpiresAt, T0 + 3600);
+      assert.equal(graced.updatedAt, T0 + 10);
+      assert.deepEqual(await t().store.getClient('c1'), graced);
+
+      // A second graced rotation keeps only the secret that was current.
+      const again = await t().store.rotateClientSecret('c1', 'v1$third', T0 + 7200, T0 + 20);
+      assert.equal(again.secretHash, 'v1$third');
+      assert.equal(again.previousSecretHash, 'v1$second');
+      assert.equal(again.previousSecretExpiresAt, T0 + 7200);
+
+      // No grace: the previous secret is cleared.
+      const hard = await t().store.rotateClientSecret('c1', 'v1$fourth', null, T0 + 30);
+      assert.equal(hard.secretHash, 'v1$fourth');
+      assert.equal(hard.previousSecretHash, null);
+      assert.equal(hard.previousSecretExpiresAt, null);
+      assert.equal(hard.updatedAt, T0 + 30);
+      assert.deepEqual(
+        await t()
+          .db.selectFrom('clients')
+          .select(['secret_hash', 'previous_secret_hash', 'previous_secret_expires_at'])
+          .execute(),
+        [
+          {
+            secret_hash: 'v1$fourth',
+            previous_secret_hash: null,
+            previous_secret_expires_at: null,
+          },
+        ],
+      );
+    });
+
+    it('refuses to rotate the secret of an unknown client', async () => {
+      await assert.rejects(t().store.rotateClientSecret('ghost', 'v1$x', null, T0), NotFoundError);
+    });
+  });
+
+  describe('signing keys', () => {
+    it('lists keys by activation time, then creation time', async () => {
+      const c = signingKey('c', T0 + 200);
+      const a = signingKey('a', T0 + 100, { alg: 'ES256', createdAt: T0 + 5 });
+      const b = signingKey('b', T0 + 100, { createdAt: T0 + 1, publishUntil: T0 + 999 });
+      for (const k of [c, a, b]) await t().store.insertSigningKey(k);
+      assert.deepEqual(await t().store.listSigningKeys(), [b, a, c]);
+    });
+
+    it('refuses a duplicate kid', async () => {
+      await t().store.insertSigningKey(signingKey('k1', T0));
+      await assert.rejects(t().store.insertSigningKey(signingKey('k1', T0 + 1)));
+      assert.equal(await count(t().db, 'signing_keys'), 1);
+    });
+
+    it('retires older keys for a successor, but not the successor or later keys', async () => {
+      await t().store.insertSigningKey(signingKey('retired', T0, { publishUntil: T0 + 150 }));
+      await t().store.insertSigningKey(signingKey('old', T0 + 100));
+      await t().store.insertSigningKey(signingKey('same-time', T0 + 300));
+      await t().store.insertSigningKey(signingKey('successor', T0 + 300));
+      await t().store.insertSigningKey(signingKey('later', T0 + 400));
+      await t().store.retireSigningKeys('successor', T0 + 300, T0 + 5000);
+      const publishUntil = Object.fromEntries(
+        (await t().store.listSigningKeys()).map((k) => [k.kid, k.publishUntil]),
+      );
+      assert.deepEqual(publishUntil, {
+        retired: T0 + 150,
+        old: T0 + 5000,
+        'same-time': T0 + 5000,
+        successor: null,
+        later: null,
+      });
+    });
+  });
+
+  describe('refresh tokens', () => {
+    it('stores and finds a token exactly', async () => {
+      const token = refreshToken('r1', { parentId: 'r0', userId: null, tenantId: null });
+      await t().store.insertRefreshToken(token);
+      assert.deepEqual(await t().store.findRefreshToken('hash-r1'), token);
+      assert.equal(await t().store.findRefreshToken('hash-none'), undefined);
+    });
+
+    it('rotates a live token exactly once', async () => {
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 10), true);
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 11), false);
+      assert.equal((await t().store.findRefreshToken('hash-r1'))?.rotatedAt, T0 + 10);
+      assert.equal(await t().store.rotateRefreshToken('hash-none', T0 + 10), false);
+    });
+
+    it('rotates up to the last second before absolute and idle expiry', async () => {
+      await t().store.insertRefreshToken(refreshToken('abs', { expiresAt: T0 + 100 }));
+      await t().store.insertRefreshToken(
+        refreshToken('idle', { idleExpiresAt: T0 + 100, expiresAt: T0 + 1000 }),
+      );
+      assert.equal(await t().store.rotateRefreshToken('hash-abs', T0 + 99), true);
+      assert.equal(await t().store.rotateRefreshToken('hash-idle', T0 + 99), true);
+    });
+
+    it('refuses an expired token', async () => {
+      await t().store.insertRefreshToken(refreshToken('r1', { expiresAt: T0 + 100 }));
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 100), false);
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 5000), false);
+      assert.equal((await t().store.findRefreshToken('hash-r1'))?.rotatedAt, null);
+    });
+
+    it('refuses an idle-expired token', async () => {
+      await t().store.insertRefreshToken(
+        refreshToken('r1', { idleExpiresAt: T0 + 100, expiresAt: T0 + 1000 }),
+      );
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 100), false);
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 500), false);
+      assert.equal((await t().store.findRefreshToken('hash-r1'))?.rotatedAt, null);
+    });
+
+    it('refuses a revoked token', async () => {
+      await t().store.insertRefreshToken(refreshToken('r1', { revokedAt: T0 + 1 }));
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 2), false);
+      assert.equal((await t().store.findRefreshToken('hash-r1'))?.rotatedAt, null);
+    });
+
+    it('reclaims an unused successor once, and it can no longer be used', async () => {
+      await t().store.insertRefreshToken(refreshToken('parent', { rotatedAt: T0 + 10 }));
+      await t().store.insertRefreshToken(refreshToken('child', { parentId: 'parent' }));
+      await t().store.insertRefreshToken(refreshToken('other', { parentId: 'someone-else' }));
+      assert.equal(await t().store.reclaimUnusedSuccessor('parent', T0 + 20), true);
+      assert.equal((await t().store.findRefreshToken('hash-child'))?.revokedAt, T0 + 20);
+      assert.equal(await t().store.rotateRefreshToken('hash-child', T0 + 21), false);
+      assert.equal(await t().store.reclaimUnusedSuccessor('parent', T0 + 22), false);
+      assert.equal((await t().store.findRefreshToken('hash-child'))?.revokedAt, T0 + 20);
+      // Neither the parent nor an unrelated token is touched.
+      const parent = await t().store.findRefreshToken('hash-parent');
+      assert.deepEqual([parent?.rotatedAt, parent?.revokedAt], [T0 + 10, null]);
+      assert.equal((await t().store.findRefreshToken('hash-other'))?.revokedAt, null);
+    });
+
+    it('does not reclaim a successor that has been used', async () => {
+      await t().store.insertRefreshToken(refreshToken('parent', { rotatedAt: T0 + 10 }));
+      await t().store.insertRefreshToken(refreshToken('child', { parentId: 'parent' }));
+      assert.equal(await t().store.rotateRefreshToken('hash-child', T0 + 15), true);
+      assert.equal(await t().store.reclaimUnusedSuccessor('parent', T0 + 20), false);
+      const child = await t().store.findRefreshToken('hash-child');
+      assert.deepEqual([child?.rotatedAt, child?.revokedAt], [T0 + 15, null]);
+    });
+
+    it('reclaims nothing for a token without successors', async () => {
+      await t().store.insertRefreshToken(refreshToken('lonely'));
+      assert.equal(await t().store.reclaimUnusedSuccessor('lonely', T0), false);
+      assert.equal(await t().store.reclaimUnusedSuccessor('unknown', T0), false);
+    });
+
+    it('revokes a whole family and its grant, idempotently', async () => {
+      await t().store.insertRefreshToken(
+        refreshToken('f1', { familyId: 'fam-A', rotatedAt: T0 + 1 }),
+      );
+      await t().store.insertRefreshToken(
+        refreshToken('f2', { familyId: 'fam-A', parentId: 'f1', revokedAt: T0 + 5 }),
+      );
+      await t().store.insertRefreshToken(refreshToken('f3', { familyId: 'fam-A', parentId: 'f1' }));
+      await t().store.insertRefreshToken(refreshToken('g1', { familyId: 'fam-B' }));
+
+      assert.equal(await t().store.isAccessTokenRevoked('jti-any', 'fam-A'), false);
+      await t().store.revokeRefreshFamily('fam-A', T0 + 10, T0 + 900);
+
+      const revokedAt = async (id: string) =>
+        (await t().store.findRefreshToken(`hash-${id}`))?.revokedAt;
+      assert.equal(await revokedAt('f1'), T0 + 10);
+      assert.equal(await revokedAt('f2'), T0 + 5); // already revoked: keeps its time
+      assert.equal(await revokedAt('f3'), T0 + 10);
+      assert.equal(await revokedAt('g1'), null);
+      assert.equal(await t().store.rotateRefreshToken('hash-f3', T0 + 11), false);
+      assert.equal(await t().store.rotateRefreshToken('hash-g1', T0 + 11), true);
+
+      // Every access token of the grant is refused, whatever its jti.
+      assert.equal(await t().store.isAccessTokenRevoked('jti-any', 'fam-A'), true);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-other', 'fam-A'), true);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-any', 'fam-B'), false);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-any', undefined), false);
+      assert.deepEqual(await t().db.selectFrom('revoked_grants').selectAll().execute(), [
+        { grant_id: 'fam-A', revoked_at: T0 + 10, expires_at: T0 + 900 },
+      ]);
+
+      // Again: no error, nothing revoked twice, still one grant row with its first time.
+      await t().store.revokeRefreshFamily('fam-A', T0 + 20, T0 + 900);
+      assert.equal(await revokedAt('f1'), T0 + 10);
+      assert.equal(await revokedAt('f3'), T0 + 10);
+      assert.deepEqual(await t().db.selectFrom('revoked_grants').selectAll().execute(), [
+        { grant_id: 'fam-A', revoked_at: T0 + 10, expires_at: T0 + 900 },
+      ]);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-any', 'fam-A'), true);
+    });
+  });
+
+  describe('authorization codes', () => {
+    it('consumes a code once, then reports the replay', async () => {
+      const code = authCode('code-1', {
+        tenantId: null,
+        state: null,
+        codeChallenge: null,
+        codeChallengeMethod: null,
+      });
+      await t().store.insertAuthorizationCode(code);
+      assert.deepEqual(await t().store.consumeAuthorizationCode('code-1', T0 + 5), {
+        code: { ...code, consumedAt: T0 + 5 },
+        replayed: false,
+      });
+      assert.deepEqual(await t().store.consumeAuthorizationCode('code-1', T0 + 9), {
+        code: { ...code, consumedAt: T0 + 5 },
+        replayed: true,
+      });
+    });
+
+    it('returns undefined for an unknown code', async () => {
+      await t().store.insertAuthorizationCode(authCode('code-1'));
+      assert.equal(await t().store.consumeAuthorizationCode('code-2', T0), undefined);
+      assert.equal(
+        (await t().db.selectFrom('authorization_codes').select('consumed_at').executeTakeFirst())
+          ?.consumed_at,
+        null,
+      );
+    });
+  });
+
+  describe('concurrency', () => {
+    const N = 50;
+
+    it(`lets exactly one of ${N} concurrent rotations of a refresh token win`, async () => {
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      const results = await Promise.all(
+        Array.from({ length: N }, (_, i) => t().store.rotateRefreshToken('hash-r1', T0 + 1 + i)),
+      );
+      const winners = results.flatMap((won, i) => (won ? [i] : []));
+      assert.equal(winners.length, 1);
+      assert.equal(
+        (await t().store.findRefreshToken('hash-r1'))?.rotatedAt,
+        T0 + 1 + (winners[0] ?? -1),
+      );
+    });
+
+    it(`lets exactly one of ${N} concurrent redemptions of a code win`, async () => {
+      const code = authCode('code-1');
+      await t().store.insertAuthorizationCode(code);
+      const results = await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          t().store.consumeAuthorizationCode('code-1', T0 + 1 + i),
+        ),
+      );
+      const winners = results.flatMap((r, i) => (r && !r.replayed ? [i] : []));
+      assert.equal(winners.length, 1);
+      const consumedAt = T0 + 1 + (winners[0] ?? -1);
+      assert.equal(results.filter((r) => r?.replayed === true).length, N - 1);
+      for (const r of results) assert.deepEqual(r?.code, { ...code, consumedAt });
+    });
+
+    it('lets the first use of a successor and its grace reclaim race with one winner', async () => {
+      await t().store.insertRefreshToken(refreshToken('parent', { rotatedAt: T0 }));
+      await t().store.insertRefreshToken(refreshToken('child', { parentId: 'parent' }));
+      const results = await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          i % 2 === 0
+            ? t().store.rotateRefreshToken('hash-child', T0 + 1)
+            : t().store.reclaimUnusedSuccessor('parent', T0 + 1),
+        ),
+      );
+      assert.equal(results.filter(Boolean).length, 1);
+      const child = await t().store.findRefreshToken('hash-child');
+      // Exactly one of the two outcomes happened to the row.
+      assert.equal([child?.rotatedAt, child?.revokedAt].filter((v) => v === T0 + 1).length, 1);
+    });
+
+    it('refuses all but one of concurrent creations of the same tenant', async () => {
+      const results = await Promise.allSettled(
+        Array.from({ length: 20 }, (_, i) =>
+          t().store.createTenant(tenant('acme', { name: `n${i}` })),
+        ),
+      );
+      assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+      for (const r of results) {
+        if (r.status === 'rejected') assert.ok(r.reason instanceof ConflictError, String(r.reason));
+      }
+      assert.equal(await count(t().db, 'tenants'), 1);
+    });
+
+    it('records concurrent revocations of one access token once', async () => {
+      await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          t().store.revokeAccessToken('jti-1', T0 + i, T0 + 900),
+        ),
+      );
+      assert.equal(await count(t().db, 'revoked_tokens'), 1);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-1', undefined), true);
+    });
+
+    it('counts each expired row once when sweeps run concurrently', async () => {
+      for (let i = 0; i < 10; i++) {
+        await t().store.insertRefreshToken(refreshToken(`old-${i}`, { expiresAt: T0 - 1 }));
+        await t().store.revokeAccessToken(`old-jti-${i}`, T0 - 100, T0 - 1);
+      }
+      await t().store.insertRefreshToken(refreshToken('live', { expiresAt: T0 + 1 }));
+      const counts = await Promise.all(Array.from({ length: 5 }, () => t().store.sweepExpired(T0)));
+      assert.equal(
+        counts.reduce((a, b) => a + b, 0),
+        20,
+      );
+      assert.equal(await count(t().db, 'refresh_tokens'), 1);
+      assert.equal(await count(t().db, 'revoked_tokens'), 0);
+    });
+  });
+
+  describe('revocations', () => {
+    it('revokes an access token by jti, idempotently', async () => {
+      assert.equal(await t().store.isAccessTokenRevoked('jti-1', undefined), false);
+      await t().store.revokeAccessToken('jti-1', T0, T0 + 900);
+      await t().store.revokeAccessToken('jti-1', T0 + 5, T0 + 1800);
+      assert.deepEqual(await t().db.selectFrom('revoked_tokens').selectAll().execute(), [
+        { jti: 'jti-1', revoked_at: T0, expires_at: T0 + 900 },
+      ]);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-1', undefined), true);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-1', 'grant-x'), true);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-2', undefined), false);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-2', 'grant-x'), false);
+    });
+
+    it('revokes every access token of a grant, idempotently', async () => {
+      await t().store.revokeGrant('grant-1', T0, T0 + 900);
+      await t().store.revokeGrant('grant-1', T0 + 5, T0 + 900);
+      assert.deepEqual(await t().db.selectFrom('revoked_grants').selectAll().execute(), [
+        { grant_id: 'grant-1', revoked_at: T0, expires_at: T0 + 900 },
+      ]);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-a', 'grant-1'), true);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-b', 'grant-1'), true);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-a', 'grant-2'), false);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-a', undefined), false);
+    });
+  });
+
+  describe('sweeping', () => {
+    it('removes only expired rows and returns how many', async () => {
+      const now = T0 + 1000;
+      await t().store.insertAuthorizationCode(authCode('code-old', { expiresAt: now - 1 }));
+      await t().store.insertAuthorizationCode(authCode('code-new', { expiresAt: now + 1 }));
+      await t().store.insertRefreshToken(refreshToken('rt-old', { expiresAt: now - 1 }));
+      await t().store.insertRefreshToken(refreshToken('rt-old2', { expiresAt: now - 500 }));
+      await t().store.insertRefreshToken(refreshToken('rt-new', { expiresAt: now + 1 }));
+      await t().store.revokeAccessToken('jti-old', T0, now - 1);
+      await t().store.revokeAccessToken('jti-new', T0, now + 1);
+      await t().store.revokeGrant('grant-old', T0, now - 1);
+      await t().store.revokeGrant('grant-new', T0, now + 1);
+
+      assert.equal(await t().store.sweepExpired(now), 5);
+
+      const db = t().db;
+      assert.deepEqual(
+        (await db.selectFrom('authorization_codes').select('code_hash').execute()).map(
+          (r) => r.code_hash,
+        ),
+        ['code-new'],
+      );
+      assert.deepEqual(
+        (await db.selectFrom('refresh_tokens').select('id').execute()).map((r) => r.id),
+        ['rt-new'],
+      );
+      assert.deepEqual(
+        (await db.selectFrom('revoked_tokens').select('jti').execute()).map((r) => r.jti),
+        ['jti-new'],
+      );
+      assert.deepEqual(
+        (await db.selectFrom('revoked_grants').select('grant_id').execute()).map((r) => r.grant_id),
+        ['grant-new'],
+      );
+      assert.equal(await t().store.isAccessTokenRevoked('jti-new', 'grant-new'), true);
+      assert.equal(await t().store.sweepExpired(now), 0);
+    });
+
+    it('sweeps nothing from an empty store', async () => {
+      assert.equal(await t().store.sweepExpired(T0), 0);
+    });
+  });
+});
