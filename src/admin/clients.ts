@@ -2,7 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { type Client, GRANT_TYPES, type GrantType } from '../store/store.js';
 import { opaqueToken } from '../tokens/opaque.js';
 import { parseScope } from '../oauth/token/issue.js';
-import { type AdminContext, ValidationError, checkId, checkSeconds, checkUrl, iso } from './context.js';
+import {
+  type AdminContext,
+  ValidationError,
+  checkId,
+  checkSeconds,
+  checkUrl,
+  iso,
+} from './context.js';
 
 export interface ClientInput {
   readonly name?: string | undefined;
@@ -57,9 +64,12 @@ function checkClientId(id: string): string {
 
 /** An imported secret must be long enough to resist guessing; generated ones carry 256 bits. */
 function checkImportedSecret(secret: string): string {
-  if (secret.length < 16) throw new ValidationError('an imported client secret needs at least 16 characters');
+  if (secret.length < 16)
+    throw new ValidationError('an imported client secret needs at least 16 characters');
   if (secret.length > 512 || !/^[\x21-\x7e]+$/.test(secret)) {
-    throw new ValidationError('a client secret is printable ASCII without spaces, at most 512 characters');
+    throw new ValidationError(
+      'a client secret is printable ASCII without spaces, at most 512 characters',
+    );
   }
   return secret;
 }
@@ -82,7 +92,10 @@ function checkScopes(scopes: readonly string[]): string[] {
 }
 
 function checkDialect(ctx: AdminContext, name: string): string {
-  if (!ctx.dialects.get(name)) throw new ValidationError(`unknown dialect "${name}" (one of ${ctx.dialects.names().join(', ')})`);
+  if (!ctx.dialects.get(name))
+    throw new ValidationError(
+      `unknown dialect "${name}" (one of ${ctx.dialects.names().join(', ')})`,
+    );
   return name;
 }
 
@@ -99,12 +112,21 @@ function checkConsistency(c: Pick<Client, 'grants' | 'redirectUris' | 'secretHas
 
 export async function createClient(
   ctx: AdminContext,
-  input: ClientInput & { clientId?: string | undefined; secret?: string | undefined; public?: boolean | undefined },
+  input: ClientInput & {
+    clientId?: string | undefined;
+    secret?: string | undefined;
+    public?: boolean | undefined;
+  },
 ) {
   if (!input.name?.trim()) throw new ValidationError('a client needs a --name');
-  if (input.public && input.secret !== undefined) throw new ValidationError('a public client has no secret');
+  if (input.public && input.secret !== undefined)
+    throw new ValidationError('a public client has no secret');
   const dialect = checkDialect(ctx, input.dialect ?? 'standard');
-  const secret = input.public ? undefined : input.secret !== undefined ? checkImportedSecret(input.secret) : opaqueToken();
+  const secret = input.public
+    ? undefined
+    : input.secret !== undefined
+      ? checkImportedSecret(input.secret)
+      : opaqueToken();
   const now = ctx.clock();
   const client = {
     id: checkClientId(input.clientId ?? generatedClientId()),
@@ -135,13 +157,21 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
     ...(input.name !== undefined && { name: input.name.trim() }),
     ...(input.dialect !== undefined && { dialect: checkDialect(ctx, input.dialect) }),
     ...(input.grants !== undefined && { grants: checkGrants(input.grants) }),
-    ...(input.redirectUris !== undefined && { redirectUris: input.redirectUris.map((u) => checkUrl('redirect URI', u)) }),
+    ...(input.redirectUris !== undefined && {
+      redirectUris: input.redirectUris.map((u) => checkUrl('redirect URI', u)),
+    }),
     ...(input.scopes !== undefined && { scopes: checkScopes(input.scopes) }),
     ...(input.audience !== undefined && { audience: input.audience }),
-    ...(input.accessTokenTtl !== undefined && { accessTokenTtl: checkSeconds('access-token TTL', input.accessTokenTtl) ?? null }),
-    ...(input.refreshTokenTtl !== undefined && { refreshTokenTtl: checkSeconds('refresh-token TTL', input.refreshTokenTtl) ?? null }),
+    ...(input.accessTokenTtl !== undefined && {
+      accessTokenTtl: checkSeconds('access-token TTL', input.accessTokenTtl) ?? null,
+    }),
+    ...(input.refreshTokenTtl !== undefined && {
+      refreshTokenTtl: checkSeconds('refresh-token TTL', input.refreshTokenTtl) ?? null,
+    }),
     ...(input.refreshGrace !== undefined && { refreshGrace: input.refreshGrace }),
-    ...(input.requirePkce !== undefined && { requirePkce: input.requirePkce || current.secretHash === null }),
+    ...(input.requirePkce !== undefined && {
+      requirePkce: input.requirePkce || current.secretHash === null,
+    }),
     ...(input.tenants !== undefined && { tenantIds: input.tenants }),
   };
   checkConsistency({ ...current, ...patch });
@@ -164,12 +194,20 @@ export async function deleteClient(ctx: AdminContext, id: string) {
 }
 
 /** New secret (generated, or imported); the old one keeps working for `graceSeconds` (0: not at all). */
-export async function rotateSecret(ctx: AdminContext, id: string, opts: { graceSeconds: number; secret?: string | undefined }) {
+export async function rotateSecret(
+  ctx: AdminContext,
+  id: string,
+  opts: { graceSeconds: number; secret?: string | undefined },
+) {
   const current = await ctx.store.getClient(id);
   if (!current) throw new ValidationError(`client ${id} not found`);
-  if (current.secretHash === null) throw new ValidationError(`client ${id} is public and has no secret`);
+  if (current.secretHash === null)
+    throw new ValidationError(`client ${id} is public and has no secret`);
   const secret = opts.secret !== undefined ? checkImportedSecret(opts.secret) : opaqueToken();
   const now = ctx.clock();
   const until = opts.graceSeconds > 0 ? now + opts.graceSeconds : null;
-  return clientView(await ctx.store.rotateClientSecret(id, ctx.crypto.hashSecret(secret), until, now), secret);
+  return clientView(
+    await ctx.store.rotateClientSecret(id, ctx.crypto.hashSecret(secret), until, now),
+    secret,
+  );
 }

@@ -15,7 +15,10 @@ export function iso(seconds: number | null): string | null {
 const ID = /^[A-Za-z0-9][A-Za-z0-9._:~-]{0,127}$/;
 
 export function checkId(what: string, value: string): string {
-  if (!ID.test(value)) throw new ValidationError(`${what} must be 1-128 characters of A-Z a-z 0-9 . _ : ~ - (got "${value}")`);
+  if (!ID.test(value))
+    throw new ValidationError(
+      `${what} must be 1-128 characters of A-Z a-z 0-9 . _ : ~ - (got "${value}")`,
+    );
   return value;
 }
 
@@ -29,7 +32,11 @@ export function checkEmail(value: string): string {
 
 export function checkDomain(value: string): string {
   const domain = value.trim().toLowerCase();
-  if (!/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(domain)) {
+  if (
+    !/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/.test(
+      domain,
+    )
+  ) {
     throw new ValidationError(`"${value}" is not a host name`);
   }
   return domain;

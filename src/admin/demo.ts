@@ -18,10 +18,19 @@ export const SPACES_REDIRECT_URIS = [
  * undefined when the database already had data.
  */
 export async function seedDemo(ctx: AdminContext) {
-  if ((await ctx.store.listTenants()).length > 0 || (await ctx.store.listClients()).length > 0) return undefined;
-  const tenant = await createTenant(ctx, DEMO_TENANT, { name: 'Demo Tenant', domain: 'demo.example.com' });
+  if ((await ctx.store.listTenants()).length > 0 || (await ctx.store.listClients()).length > 0)
+    return undefined;
+  const tenant = await createTenant(ctx, DEMO_TENANT, {
+    name: 'Demo Tenant',
+    domain: 'demo.example.com',
+  });
   const password = randomBytes(12).toString('base64url');
-  const user = await createUser(ctx, { email: 'demo@example.com', name: 'Demo User', tenants: [DEMO_TENANT], password });
+  const user = await createUser(ctx, {
+    email: 'demo@example.com',
+    name: 'Demo User',
+    tenants: [DEMO_TENANT],
+    password,
+  });
   const clients = [
     await createClient(ctx, {
       name: 'Demo (standard)',
@@ -44,11 +53,20 @@ export async function seedDemo(ctx: AdminContext) {
       dialect: 'bright-pattern',
       tenants: [DEMO_TENANT],
     }),
-    await createClient(ctx, { name: 'Demo (Setu)', clientId: 'demo-setu', dialect: 'setu', tenants: [DEMO_TENANT] }),
+    await createClient(ctx, {
+      name: 'Demo (Setu)',
+      clientId: 'demo-setu',
+      dialect: 'setu',
+      tenants: [DEMO_TENANT],
+    }),
   ];
   return {
     tenant: { id: tenant.id, domain: tenant.domain },
     user: { email: user.email, password },
-    clients: clients.map((c) => ({ client_id: c.client_id, client_secret: c.client_secret, dialect: c.dialect })),
+    clients: clients.map((c) => ({
+      client_id: c.client_id,
+      client_secret: c.client_secret,
+      dialect: c.dialect,
+    })),
   };
 }

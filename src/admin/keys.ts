@@ -32,10 +32,17 @@ export async function listKeys(ctx: AdminContext) {
 async function longestAccessTokenTtl(ctx: AdminContext): Promise<number> {
   const clients = await ctx.store.listClients();
   const dialectTtls = ctx.dialects.names().map((n) => ctx.dialects.get(n)?.accessTokenTtl ?? 0);
-  return Math.max(ctx.config.accessTokenTtl, ...dialectTtls, ...clients.map((c) => c.accessTokenTtl ?? 0));
+  return Math.max(
+    ctx.config.accessTokenTtl,
+    ...dialectTtls,
+    ...clients.map((c) => c.accessTokenTtl ?? 0),
+  );
 }
 
-export async function rotateKey(ctx: AdminContext, opts: { alg?: SigningAlg | undefined; now: boolean }) {
+export async function rotateKey(
+  ctx: AdminContext,
+  opts: { alg?: SigningAlg | undefined; now: boolean },
+) {
   const clockSkew = 60;
   const key = await rotateSigningKey(ctx.store, ctx.crypto, {
     alg: opts.alg ?? ctx.config.signingAlg,

@@ -1,5 +1,13 @@
 import type { Telemetry, Tenant } from '../store/store.js';
-import { type AdminContext, ValidationError, checkDomain, checkEmail, checkId, checkUrl, iso } from './context.js';
+import {
+  type AdminContext,
+  ValidationError,
+  checkDomain,
+  checkEmail,
+  checkId,
+  checkUrl,
+  iso,
+} from './context.js';
 
 export interface TenantInput {
   readonly name?: string | undefined;

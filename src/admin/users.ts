@@ -18,7 +18,8 @@ export function userView(u: User) {
 /** argon2id with the library's defaults (m=19 MiB, t=2, p=1: OWASP's minimum profile). */
 async function hashPassword(password: string): Promise<string> {
   if (password.length < 8) throw new ValidationError('a password needs at least 8 characters');
-  if (password.length > 1024) throw new ValidationError('a password may have at most 1024 characters');
+  if (password.length > 1024)
+    throw new ValidationError('a password may have at most 1024 characters');
   return hash(password, { algorithm: 2 });
 }
 
@@ -26,7 +27,8 @@ export async function createUser(
   ctx: AdminContext,
   input: { email: string; name?: string | undefined; tenants: readonly string[]; password: string },
 ) {
-  if (input.tenants.length === 0) throw new ValidationError('a user belongs to at least one --tenant');
+  if (input.tenants.length === 0)
+    throw new ValidationError('a user belongs to at least one --tenant');
   const user: Omit<User, 'tenants'> = {
     id: randomUUID(),
     email: checkEmail(input.email),

@@ -35,15 +35,21 @@ interface ClientFlags {
 
 function clientOptions(cmd: Command): Command {
   return cmd
-    .option('--dialect <name>', 'wire dialect: standard, cisco-spaces, bright-pattern, setu or a custom one')
-    .option('--grant <grant>', 'allowed grant (repeatable); default: the dialect\'s', collect)
+    .option(
+      '--dialect <name>',
+      'wire dialect: standard, cisco-spaces, bright-pattern, setu or a custom one',
+    )
+    .option('--grant <grant>', "allowed grant (repeatable); default: the dialect's", collect)
     .option('--redirect-uri <uri>', 'registered redirect URI, exact match (repeatable)', collect)
     .option('--tenant <id>', 'tenant the client is bound to (repeatable)', collect)
     .option('--scope <scope>', 'scope the client may request (repeatable)', collect)
     .option('--audience <aud>', 'aud of its access tokens (default: the server audience)')
     .option('--access-token-ttl <seconds>', 'access-token lifetime', seconds)
     .option('--refresh-token-ttl <seconds>', 'absolute refresh-token lifetime', seconds)
-    .option('--refresh-grace', 'a rotated refresh token stays valid until its successor is first used')
+    .option(
+      '--refresh-grace',
+      'a rotated refresh token stays valid until its successor is first used',
+    )
     .option('--require-pkce', 'authorization codes need PKCE (S256)');
 }
 
@@ -73,15 +79,38 @@ export function clientCommand(): Command {
       .description('register a client; prints its secret once')
       .requiredOption('--name <name>', 'display name')
       .option('--client-id <id>', 'use this client_id (e.g. dnaspaces); default: generated')
-      .option('--secret-stdin', 'import the secret from stdin (16+ characters); default: a generated 256-bit secret')
+      .option(
+        '--secret-stdin',
+        'import the secret from stdin (16+ characters); default: a generated 256-bit secret',
+      )
       .option('--public', 'a public client: no secret, PKCE required'),
   ).action(
-    managed(async (ctx, opts, flags: ClientFlags & { clientId?: string; secretStdin?: boolean; public?: boolean }) => {
-      const secret = flags.secretStdin ? await readStdinLine('client secret') : undefined;
-      printItem(opts, await createClient(ctx, { ...toInput(flags), clientId: flags.clientId, secret, public: flags.public }));
-    }),
+    managed(
+      async (
+        ctx,
+        opts,
+        flags: ClientFlags & { clientId?: string; secretStdin?: boolean; public?: boolean },
+      ) => {
+        const secret = flags.secretStdin ? await readStdinLine('client secret') : undefined;
+        printItem(
+          opts,
+          await createClient(ctx, {
+            ...toInput(flags),
+            clientId: flags.clientId,
+            secret,
+            public: flags.public,
+          }),
+        );
+      },
+    ),
   );
-  clientOptions(client.command('update').description('change a client').argument('<id>').option('--name <name>', 'display name'))
+  clientOptions(
+    client
+      .command('update')
+      .description('change a client')
+      .argument('<id>')
+      .option('--name <name>', 'display name'),
+  )
     .option('--no-refresh-grace', 'turn refresh grace off')
     .option('--no-require-pkce', 'stop requiring PKCE (confidential clients only)')
     .action(

@@ -24,18 +24,32 @@ export function printItem(opts: GlobalOptions, item: Row): void {
     return;
   }
   const width = Math.max(...Object.keys(item).map((k) => k.length));
-  for (const [k, v] of Object.entries(item)) process.stdout.write(`${`${k}:`.padEnd(width + 2)}${cell(v)}\n`);
+  for (const [k, v] of Object.entries(item))
+    process.stdout.write(`${`${k}:`.padEnd(width + 2)}${cell(v)}\n`);
 }
 
 /** A list on stdout: a JSON array with `--json`, else an aligned table of `columns`. */
-export function printList(opts: GlobalOptions, items: readonly Row[], columns: readonly string[]): void {
+export function printList(
+  opts: GlobalOptions,
+  items: readonly Row[],
+  columns: readonly string[],
+): void {
   if (opts.json) {
     process.stdout.write(`${JSON.stringify(items)}\n`);
     return;
   }
-  const rows = [columns.map((c) => c.toUpperCase()), ...items.map((i) => columns.map((c) => cell(i[c])))];
+  const rows = [
+    columns.map((c) => c.toUpperCase()),
+    ...items.map((i) => columns.map((c) => cell(i[c]))),
+  ];
   const widths = columns.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  for (const r of rows) process.stdout.write(`${r.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd()}\n`);
+  for (const r of rows)
+    process.stdout.write(
+      `${r
+        .map((v, i) => v.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd()}\n`,
+    );
 }
 
 /** Errors the operator can act on print their own message; anything else is unexpected. */

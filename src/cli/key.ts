@@ -11,14 +11,23 @@ export function keyCommand(): Command {
     .description('list signing keys and their state (next, active, retired, expired)')
     .action(
       managed(async (ctx, opts) => {
-        printList(opts, await listKeys(ctx), ['kid', 'alg', 'status', 'activates_at', 'publish_until']);
+        printList(opts, await listKeys(ctx), [
+          'kid',
+          'alg',
+          'status',
+          'activates_at',
+          'publish_until',
+        ]);
       }),
     );
   key
     .command('rotate')
     .description('publish a new key; it signs after keyPublishAhead seconds, or at once with --now')
     .addOption(new Option('--alg <alg>', 'algorithm (default: signingAlg)').choices(SIGNING_ALGS))
-    .option('--now', 'sign with the new key at once (resource servers that cached the JWKS may refuse its tokens for a while)')
+    .option(
+      '--now',
+      'sign with the new key at once (resource servers that cached the JWKS may refuse its tokens for a while)',
+    )
     .action(
       managed(async (ctx, opts, flags: { alg?: SigningAlg; now?: boolean }) => {
         printItem(opts, await rotateKey(ctx, { alg: flags.alg, now: flags.now === true }));

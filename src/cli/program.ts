@@ -10,9 +10,17 @@ import { userCommand } from './user.js';
 
 export function buildProgram(): Command {
   const program = new Command('tessera')
-    .description('Tessera: an OAuth 2.0 authorization server that speaks each partner platform\'s dialect')
-    .option('--database <url>', 'store URL (env TESSERA_DATABASE_URL; default sqlite:./data/tessera.db)')
-    .option('--config <file>', 'JSON config file (env TESSERA_CONFIG; default ./tessera.config.json if present)')
+    .description(
+      "Tessera: an OAuth 2.0 authorization server that speaks each partner platform's dialect",
+    )
+    .option(
+      '--database <url>',
+      'store URL (env TESSERA_DATABASE_URL; default sqlite:./data/tessera.db)',
+    )
+    .option(
+      '--config <file>',
+      'JSON config file (env TESSERA_CONFIG; default ./tessera.config.json if present)',
+    )
     .option('--json', 'print results as JSON')
     .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });

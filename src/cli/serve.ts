@@ -2,7 +2,13 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { seedDemo } from '../admin/demo.js';
-import { type Config, type OptionName, flagName, optionSchemas } from '../config/options.js';
+import {
+  type Config,
+  NO_SERVE_FLAG,
+  type OptionName,
+  flagName,
+  optionSchemas,
+} from '../config/options.js';
 import { createLogger } from '../observability/logger.js';
 import { attach, bind, boundPort } from '../server/listen.js';
 import { openRuntime } from '../server/runtime.js';
@@ -15,7 +21,7 @@ const BOOLEAN: readonly OptionName[] = ['trustProxy', 'demo'];
 /** One flag per configuration option, generated from the options table. */
 function addConfigFlags(cmd: Command): Command {
   for (const name of Object.keys(optionSchemas) as OptionName[]) {
-    if (name === 'database' || name === 'dialects') continue;
+    if (NO_SERVE_FLAG.includes(name)) continue;
     const spec = optionSchemas[name];
     const negated = NEGATED[name];
     const flag = negated ?? (BOOLEAN.includes(name) ? flagName(name) : `${flagName(name)} <value>`);
@@ -39,7 +45,9 @@ async function runServer(load: Loader, opts: { json: boolean; worker: boolean })
   const demo = config.demo && !opts.worker ? await seedDemo(deps) : undefined;
   const app = await attach(server, deps);
   const sweep = setInterval(() => {
-    deps.store.sweepExpired(deps.clock()).catch((err: unknown) => logger.warn({ err }, 'sweep failed'));
+    deps.store
+      .sweepExpired(deps.clock())
+      .catch((err: unknown) => logger.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
 
@@ -66,17 +74,26 @@ function announce(config: Config, json: boolean, demo: Awaited<ReturnType<typeof
   const url = `${scheme}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   const discovery = `${config.issuer}/.well-known/oauth-authorization-server`;
   if (json) {
-    process.stdout.write(`${JSON.stringify({ url, issuer: config.issuer, discovery, ...(demo && { demo }) })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ url, issuer: config.issuer, discovery, ...(demo && { demo }) })}\n`,
+    );
     return;
   }
-  const lines = [`Tessera listening on ${url}`, `issuer:    ${config.issuer}`, `discovery: ${discovery}`];
+  const lines = [
+    `Tessera listening on ${url}`,
+    `issuer:    ${config.issuer}`,
+    `discovery: ${discovery}`,
+  ];
   if (demo) {
     lines.push(
       '',
       'Demo data (credentials are shown only now):',
       `  tenant ${demo.tenant.id} (domain ${demo.tenant.domain ?? '-'})`,
       `  user   ${demo.user.email}  password ${demo.user.password}`,
-      ...demo.clients.map((c) => `  client ${c.client_id.padEnd(20)} secret ${c.client_secret ?? '-'}  (${c.dialect})`),
+      ...demo.clients.map(
+        (c) =>
+          `  client ${c.client_id.padEnd(20)} secret ${c.client_secret ?? '-'}  (${c.dialect})`,
+      ),
     );
   }
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -106,14 +123,16 @@ async function runPrimary(config: Config, json: boolean): Promise<void> {
 }
 
 export function serveCommand(): Command {
-  return addConfigFlags(new Command('serve').description('run the authorization server')).action(async (flags: Record<string, unknown>, cmd: Command) => {
-    const opts = globals(cmd);
-    await guarded(async () => {
-      const load: Loader = (overrides = {}) => configFor(opts, { ...flags, ...overrides });
-      const config = load();
-      const worker = process.env['TESSERA_CLUSTER_WORKER'] === '1';
-      if (!worker && config.workers !== 1) await runPrimary(config, opts.json === true);
-      else await runServer(load, { json: opts.json === true, worker });
-    });
-  });
+  return addConfigFlags(new Command('serve').description('run the authorization server')).action(
+    async (flags: Record<string, unknown>, cmd: Command) => {
+      const opts = globals(cmd);
+      await guarded(async () => {
+        const load: Loader = (overrides = {}) => configFor(opts, { ...flags, ...overrides });
+        const config = load();
+        const worker = process.env['TESSERA_CLUSTER_WORKER'] === '1';
+        if (!worker && config.workers !== 1) await runPrimary(config, opts.json === true);
+        else await runServer(load, { json: opts.json === true, worker });
+      });
+    },
+  );
 }

@@ -20,13 +20,23 @@ function tenantOptions(cmd: Command): Command {
 export function tenantCommand(): Command {
   const tenant = new Command('tenant').description('tenants (the id is the partnerTenantId)');
   tenantOptions(
-    tenant.command('create').description('create a tenant').requiredOption('--id <id>', 'tenant id').requiredOption('--name <name>', 'display name'),
+    tenant
+      .command('create')
+      .description('create a tenant')
+      .requiredOption('--id <id>', 'tenant id')
+      .requiredOption('--name <name>', 'display name'),
   ).action(
     managed(async (ctx, opts, flags: TenantFlags & { id: string }) => {
       printItem(opts, await createTenant(ctx, flags.id, flags));
     }),
   );
-  tenantOptions(tenant.command('update').description('change a tenant').argument('<id>').option('--name <name>', 'display name')).action(
+  tenantOptions(
+    tenant
+      .command('update')
+      .description('change a tenant')
+      .argument('<id>')
+      .option('--name <name>', 'display name'),
+  ).action(
     managed(async (ctx, opts, id: string, flags: TenantFlags) => {
       printItem(opts, await updateTenant(ctx, id, flags));
     }),
@@ -50,9 +60,16 @@ export function tenantCommand(): Command {
     .requiredOption('--units <units>', 'units')
     .option('--type <type>', 'entry type', 'metric')
     .action(
-      managed(async (ctx, opts, id: string, flags: { name: string; value: string; units: string; type: string }) => {
-        printItem(opts, await setTelemetry(ctx, id, flags));
-      }),
+      managed(
+        async (
+          ctx,
+          opts,
+          id: string,
+          flags: { name: string; value: string; units: string; type: string },
+        ) => {
+          printItem(opts, await setTelemetry(ctx, id, flags));
+        },
+      ),
     );
   return tenant;
 }

@@ -5,7 +5,8 @@ import { managed } from './context.js';
 import { printItem, printList, readStdinLine } from './io.js';
 
 async function password(flags: { passwordStdin?: boolean }): Promise<string> {
-  if (!flags.passwordStdin) throw new ValidationError('pass the password on stdin with --password-stdin');
+  if (!flags.passwordStdin)
+    throw new ValidationError('pass the password on stdin with --password-stdin');
   return readStdinLine('password');
 }
 
@@ -19,10 +20,24 @@ export function userCommand(): Command {
     .requiredOption('--tenant <id...>', 'tenant(s) the user belongs to')
     .option('--password-stdin', 'read the password from stdin')
     .action(
-      managed(async (ctx, opts, flags: { email: string; name?: string; tenant: string[]; passwordStdin?: boolean }) => {
-        const pw = await password(flags);
-        printItem(opts, await createUser(ctx, { email: flags.email, name: flags.name, tenants: flags.tenant, password: pw }));
-      }),
+      managed(
+        async (
+          ctx,
+          opts,
+          flags: { email: string; name?: string; tenant: string[]; passwordStdin?: boolean },
+        ) => {
+          const pw = await password(flags);
+          printItem(
+            opts,
+            await createUser(ctx, {
+              email: flags.email,
+              name: flags.name,
+              tenants: flags.tenant,
+              password: pw,
+            }),
+          );
+        },
+      ),
     );
   user
     .command('list')

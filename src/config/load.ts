@@ -20,10 +20,17 @@ export interface ConfigSources {
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]', '::1']);
 
 export function isLoopbackHost(hostname: string): boolean {
-  return LOOPBACK.has(hostname) || /^127\.\d+\.\d+\.\d+$/.test(hostname) || hostname.endsWith('.localhost');
+  return (
+    LOOPBACK.has(hostname) ||
+    /^127\.\d+\.\d+\.\d+$/.test(hostname) ||
+    hostname.endsWith('.localhost')
+  );
 }
 
-function readConfigFile(path: string | false | undefined, env: NodeJS.ProcessEnv): Record<string, unknown> {
+function readConfigFile(
+  path: string | false | undefined,
+  env: NodeJS.ProcessEnv,
+): Record<string, unknown> {
   if (path === false) return {};
   const explicit = path ?? env['TESSERA_CONFIG'];
   const file = resolve(explicit ?? 'tessera.config.json');
@@ -44,7 +51,8 @@ function readConfigFile(path: string | false | undefined, env: NodeJS.ProcessEnv
     throw new ConfigError(`config file ${file} must hold a JSON object`);
   }
   for (const key of Object.keys(parsed)) {
-    if (!(key in optionSchemas)) throw new ConfigError(`config file ${file}: unknown option "${key}"`);
+    if (!(key in optionSchemas))
+      throw new ConfigError(`config file ${file}: unknown option "${key}"`);
   }
   return parsed as Record<string, unknown>;
 }
@@ -85,7 +93,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')})` : '';
-      throw new ConfigError(`invalid ${name} from ${from}: ${issue?.message ?? 'invalid value'}${where}`);
+      throw new ConfigError(
+        `invalid ${name} from ${from}: ${issue?.message ?? 'invalid value'}${where}`,
+      );
     }
     out[name] = parsed.data;
   }
@@ -98,7 +108,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
 }
 
 export function defaultIssuer(host: string, port: number): string {
-  const name = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
+  const name =
+    host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   return `http://${name}:${port}`;
 }
 
@@ -109,11 +120,15 @@ function validateIssuer(issuer: string): string {
   } catch {
     throw new ConfigError(`invalid issuer: "${issuer}" is not a URL`);
   }
-  if (url.search || url.hash) throw new ConfigError('invalid issuer: no query or fragment allowed (RFC 8414 §2)');
+  if (url.search || url.hash)
+    throw new ConfigError('invalid issuer: no query or fragment allowed (RFC 8414 §2)');
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    throw new ConfigError(`invalid issuer: http:// is accepted only for loopback hosts; use https:// for ${url.hostname}`);
+    throw new ConfigError(
+      `invalid issuer: http:// is accepted only for loopback hosts; use https:// for ${url.hostname}`,
+    );
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('invalid issuer: must be https://');
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new ConfigError('invalid issuer: must be https://');
   // No trailing slash, so `${issuer}/oauth/token` is well formed and `iss` compares exactly.
   return url.href.replace(/\/$/, '');
 }

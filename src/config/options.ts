@@ -10,11 +10,23 @@ import { z } from 'zod';
  * exception: its environment variable is `TESSERA_DATABASE_URL`.
  */
 
-const seconds = z.coerce.number().int().min(1).max(10 * 365 * 24 * 3600);
-const flag = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+const seconds = z.coerce
+  .number()
+  .int()
+  .min(1)
+  .max(10 * 365 * 24 * 3600);
+const flag = z.union([
+  z.boolean(),
+  z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1'),
+]);
 const list = z.union([
   z.array(z.string().min(1)),
-  z.string().transform((v) => v.split(',').map((s) => s.trim()).filter((s) => s.length > 0)),
+  z.string().transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s.length > 0),
+  ),
 ]);
 
 const dialectField = z.union([z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.literal(false)]);
@@ -41,7 +53,9 @@ export const customDialectSchema = z
     requestAliases: z.record(z.string().min(1), z.string().min(1)).default({}),
     accessTokenTtl: seconds.optional(),
     /** Grants a new client of this dialect gets when none are given. */
-    defaultGrants: z.array(z.enum(['client_credentials', 'refresh_token', 'authorization_code'])).optional(),
+    defaultGrants: z
+      .array(z.enum(['client_credentials', 'refresh_token', 'authorization_code']))
+      .optional(),
     /** The token request may omit `redirect_uri` or send it empty (the bound one is used). */
     redirectUriOptional: z.boolean().default(false),
   })
@@ -51,7 +65,9 @@ export type CustomDialectConfig = z.infer<typeof customDialectSchema>;
 
 export const optionSchemas = {
   database: {
-    schema: z.string().regex(/^(sqlite:|postgres:|postgresql:)/, 'must start with sqlite: or postgres://'),
+    schema: z
+      .string()
+      .regex(/^(sqlite:|postgres:|postgresql:)/, 'must start with sqlite: or postgres://'),
     default: 'sqlite:./data/tessera.db',
     env: 'TESSERA_DATABASE_URL',
     doc: 'Store URL: `sqlite:<path>` (embedded, default) or `postgres://…`.',
@@ -100,7 +116,10 @@ export const optionSchemas = {
   masterKey: {
     schema: z
       .string()
-      .refine((v) => Buffer.from(v, 'base64').length === 32, 'must be 32 bytes in base64 (openssl rand -base64 32)')
+      .refine(
+        (v) => Buffer.from(v, 'base64').length === 32,
+        'must be 32 bytes in base64 (openssl rand -base64 32)',
+      )
       .optional(),
     default: undefined,
     doc: 'Master key, 32 random bytes in base64. With SQLite and none set, one is generated next to the database file (mode 0600).',
@@ -134,11 +153,6 @@ export const optionSchemas = {
     schema: seconds,
     default: 1209600,
     doc: 'A refresh token unused this many seconds expires (14 days).',
-  },
-  codeTtl: {
-    schema: seconds,
-    default: 300,
-    doc: 'Authorization-code lifetime, seconds.',
   },
   tokenEndpointAliases: {
     schema: list,
@@ -176,6 +190,13 @@ export type OptionName = keyof typeof optionSchemas;
 export type Config = {
   readonly [K in OptionName]: z.output<(typeof optionSchemas)[K]['schema']>;
 } & { readonly issuer: string; readonly audience: string };
+
+/**
+ * Options with no `serve` flag: the master key is a secret (never an argument, where `ps`
+ * and shell history show it), dialects are structured (config file only), and the database
+ * is the global `--database` flag of every command.
+ */
+export const NO_SERVE_FLAG: readonly OptionName[] = ['database', 'masterKey', 'dialects'];
 
 /** `fooBar` → `TESSERA_FOO_BAR`. */
 export function envName(name: OptionName): string {

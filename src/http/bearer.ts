@@ -1,6 +1,10 @@
 import type { FastifyRequest } from 'fastify';
 import { InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js';
-import { type AccessTokenPayload, AccessTokenInvalid, verifyAccessToken } from '../tokens/access-token.js';
+import {
+  type AccessTokenPayload,
+  AccessTokenInvalid,
+  verifyAccessToken,
+} from '../tokens/access-token.js';
 import type { Deps } from '../server/deps.js';
 
 export const REALM = 'tessera';
@@ -8,13 +12,19 @@ export const REALM = 'tessera';
 function challenge(error?: { code: string; description: string }, scope?: string): string {
   const parts = [`realm="${REALM}"`];
   if (error) {
-    parts.push(`error="${error.code}"`, `error_description="${error.description.replace(/["\\]/g, '')}"`);
+    parts.push(
+      `error="${error.code}"`,
+      `error_description="${error.description.replace(/["\\]/g, '')}"`,
+    );
   }
   if (scope) parts.push(`scope="${scope}"`);
   return `Bearer ${parts.join(', ')}`;
 }
 
-function bearerError<E extends InvalidToken | InsufficientScope | InvalidRequest>(err: E, scope?: string): E {
+function bearerError<E extends InvalidToken | InsufficientScope | InvalidRequest>(
+  err: E,
+  scope?: string,
+): E {
   err.headers['www-authenticate'] = challenge(err, scope);
   return err;
 }
@@ -29,7 +39,8 @@ function bearerToken(request: FastifyRequest): string {
     throw err;
   }
   const match = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i.exec(header);
-  if (!match?.[1]) throw bearerError(new InvalidRequest('malformed Authorization header (expected Bearer)'));
+  if (!match?.[1])
+    throw bearerError(new InvalidRequest('malformed Authorization header (expected Bearer)'));
   return match[1];
 }
 

@@ -43,20 +43,27 @@ function clientFailure(basic: boolean, description: string): InvalidClient {
  * `client_secret_basic`, the secret in the body (form or JSON), or — for a public client —
  * its `client_id` alone. Using two methods at once is `invalid_request`.
  */
-export async function authenticateClient(request: FastifyRequest, params: Params, deps: Deps): Promise<AuthenticatedClient> {
+export async function authenticateClient(
+  request: FastifyRequest,
+  params: Params,
+  deps: Deps,
+): Promise<AuthenticatedClient> {
   const basic = parseBasic(request.headers.authorization);
   if (basic && params['client_secret'] !== undefined) {
     throw new InvalidRequest('client authenticated twice (Authorization header and client_secret)');
   }
   if (basic && params['client_id'] !== undefined && params['client_id'] !== basic.id) {
-    throw new InvalidRequest('client_id differs from the client authenticated in the Authorization header');
+    throw new InvalidRequest(
+      'client_id differs from the client authenticated in the Authorization header',
+    );
   }
   const id = basic?.id ?? params['client_id'];
   const secret = basic?.secret ?? params['client_secret'];
   if (id === undefined) throw clientFailure(false, 'client authentication required');
   const client = await deps.clients.get(id);
   if (client && client.secretHash === null) {
-    if (secret !== undefined) throw clientFailure(basic !== undefined, 'public clients have no secret');
+    if (secret !== undefined)
+      throw clientFailure(basic !== undefined, 'public clients have no secret');
     return { client, method: 'none' };
   }
   const now = deps.clock();

@@ -1,5 +1,10 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import { InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from '../oauth/errors.js';
+import {
+  InvalidRequest,
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailable,
+} from '../oauth/errors.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 
 /** RFC 6749 §5.2 error body. */
@@ -23,7 +28,9 @@ export function toOAuthError(err: unknown): OAuthError {
   }
   const status = (err as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new InvalidRequest(status === 413 ? 'request body too large (16 KiB at most)' : 'malformed request');
+    return new InvalidRequest(
+      status === 413 ? 'request body too large (16 KiB at most)' : 'malformed request',
+    );
   }
   return new ServerError('internal error');
 }

@@ -14,7 +14,9 @@ export type Params = Readonly<Record<string, string>>;
  */
 export function registerRawBody(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: BODY_LIMIT }, (_req, body, done) =>
+    done(null, body),
+  );
 }
 
 function collect(entries: Iterable<[string, unknown]>): Record<string, string> {

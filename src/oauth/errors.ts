@@ -1,6 +1,6 @@
 /**
- * One class per OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1, RFC 7009 §2.2.1,
- * RFC 8707 §2). Each carries its HTTP status and wire code; `src/http/errors.ts` is the one
+ * One class per OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1,
+ * RFC 8707 §2) that Tessera sends. Each carries its HTTP status and wire code; `src/http/errors.ts` is the one
  * place that turns any error into a response. docs/errors.md lists them (a test keeps the two
  * in step).
  */
@@ -57,12 +57,6 @@ export class InvalidTarget extends OAuthError {
   readonly code = 'invalid_target';
 }
 
-export class UnsupportedTokenType extends OAuthError {
-  override name = 'UnsupportedTokenType';
-  readonly status = 400;
-  readonly code = 'unsupported_token_type';
-}
-
 /** RFC 6750 §3.1: the bearer token is missing, expired, revoked or malformed. */
 export class InvalidToken extends OAuthError {
   override name = 'InvalidToken';
@@ -99,7 +93,6 @@ export const ERROR_CLASSES = [
   UnsupportedGrantType,
   InvalidScope,
   InvalidTarget,
-  UnsupportedTokenType,
   InvalidToken,
   InsufficientScope,
   TemporarilyUnavailable,

@@ -31,7 +31,11 @@ function mayInspect(client: Client, owner: string): boolean {
   return client.id === owner || client.scopes.includes(INTROSPECT_SCOPE);
 }
 
-async function introspect(deps: Deps, client: Client, token: string): Promise<IntrospectionResponse> {
+async function introspect(
+  deps: Deps,
+  client: Client,
+  token: string,
+): Promise<IntrospectionResponse> {
   const found = await findToken(deps, token);
   if (!found) return INACTIVE;
   if (found.kind === 'access_token') {
@@ -55,7 +59,8 @@ async function introspect(deps: Deps, client: Client, token: string): Promise<In
   }
   const r = found.row;
   const now = deps.clock();
-  const live = r.rotatedAt === null && r.revokedAt === null && r.expiresAt > now && r.idleExpiresAt > now;
+  const live =
+    r.rotatedAt === null && r.revokedAt === null && r.expiresAt > now && r.idleExpiresAt > now;
   if (!live || !mayInspect(client, r.clientId)) return INACTIVE;
   return {
     active: true,
@@ -72,7 +77,11 @@ async function introspect(deps: Deps, client: Client, token: string): Promise<In
 }
 
 /** RFC 7662: answers a client only about its own tokens unless it holds `tessera:introspect`. */
-export async function introspectionEndpoint(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function introspectionEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const params = readParams(request);
   const { client } = await authenticateClient(request, params, deps);
   const token = params['token'];

@@ -12,7 +12,11 @@ import { findToken } from './token-lookup.js';
  * an access token is refused everywhere until it expires. A token that is unknown, expired
  * or another client's gets the same empty 200 (§2.2), so the endpoint tells nothing.
  */
-export async function revocationEndpoint(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function revocationEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const params = readParams(request);
   const { client } = await authenticateClient(request, params, deps);
   const token = params['token'];
@@ -22,7 +26,12 @@ export async function revocationEndpoint(deps: Deps, request: FastifyRequest, re
   if (found?.kind === 'access_token' && found.payload.client_id === client.id) {
     await deps.store.revokeAccessToken(found.payload.jti, now, found.payload.exp);
   } else if (found?.kind === 'refresh_token' && found.row.clientId === client.id) {
-    const until = familyRevocationExpiry(deps, client, clientDialect(deps, client.dialect), found.row.expiresAt);
+    const until = familyRevocationExpiry(
+      deps,
+      client,
+      clientDialect(deps, client.dialect),
+      found.row.expiresAt,
+    );
     await deps.store.revokeRefreshFamily(found.row.familyId, now, until);
   }
   await reply.code(200).send();

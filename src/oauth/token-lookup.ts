@@ -1,6 +1,10 @@
 import type { Deps } from '../server/deps.js';
 import type { RefreshToken } from '../store/store.js';
-import { type AccessTokenPayload, AccessTokenInvalid, verifyAccessToken } from '../tokens/access-token.js';
+import {
+  type AccessTokenPayload,
+  AccessTokenInvalid,
+  verifyAccessToken,
+} from '../tokens/access-token.js';
 
 export type FoundToken =
   | { readonly kind: 'access_token'; readonly payload: AccessTokenPayload }
@@ -17,7 +21,10 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
 export async function findToken(deps: Deps, token: string): Promise<FoundToken | undefined> {
   if (JWT_SHAPE.test(token)) {
     try {
-      const payload = await verifyAccessToken(deps.keystore, token, { issuer: deps.config.issuer, clock: deps.clock });
+      const payload = await verifyAccessToken(deps.keystore, token, {
+        issuer: deps.config.issuer,
+        clock: deps.clock,
+      });
       return { kind: 'access_token', payload };
     } catch (err) {
       if (err instanceof AccessTokenInvalid) return undefined;

@@ -3,7 +3,11 @@ import { requireBearer } from '../http/bearer.js';
 import type { Deps } from '../server/deps.js';
 
 /** The claims of the presented access token: a generic RFC 6750 protected resource. */
-export async function userinfoEndpoint(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function userinfoEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const claims = await requireBearer(request, deps, { scope: deps.config.userinfoScope });
   await reply.send(claims);
 }

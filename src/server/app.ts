@@ -35,7 +35,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   app.addHook('onSend', async (_request, reply) => {
     // RFC 6749 §5.1: token responses (and every other answer here) must not be cached,
     // unless a route chose a policy of its own (the public JWKS and metadata).
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    if (!reply.hasHeader('cache-control'))
+      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
   });
 

@@ -8,7 +8,9 @@ import { createApp } from './app.js';
 import type { Deps } from './deps.js';
 
 /** Creates the (TLS) server and binds it, before the app exists, so port 0 can resolve the issuer. */
-export async function bind(config: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'>): Promise<Server> {
+export async function bind(
+  config: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'>,
+): Promise<Server> {
   const server =
     config.tlsCert && config.tlsKey
       ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })

@@ -20,7 +20,10 @@ export const systemClock = (): number => Math.floor(Date.now() / 1000);
  * Opens the store, applies migrations, resolves the master key and makes sure a signing key
  * exists: everything `serve` and the management commands share. `close()` releases the store.
  */
-export async function openRuntime(config: Config, opts: RuntimeOptions): Promise<Deps & { close(): Promise<void> }> {
+export async function openRuntime(
+  config: Config,
+  opts: RuntimeOptions,
+): Promise<Deps & { close(): Promise<void> }> {
   const dialects = createDialectRegistry(config);
   const store = createSqlStore(config.database);
   try {

@@ -7,7 +7,11 @@
  */
 
 export type GrantType = 'client_credentials' | 'refresh_token' | 'authorization_code';
-export const GRANT_TYPES: readonly GrantType[] = ['client_credentials', 'refresh_token', 'authorization_code'];
+export const GRANT_TYPES: readonly GrantType[] = [
+  'client_credentials',
+  'refresh_token',
+  'authorization_code',
+];
 
 export interface Tenant {
   readonly id: string;
@@ -61,12 +65,18 @@ export interface Client {
   readonly updatedAt: number;
 }
 
-export type NewClient = Omit<Client, 'tenants' | 'previousSecretHash' | 'previousSecretExpiresAt'> & {
+export type NewClient = Omit<
+  Client,
+  'tenants' | 'previousSecretHash' | 'previousSecretExpiresAt'
+> & {
   readonly tenantIds: readonly string[];
 };
 
 export type ClientPatch = Partial<
-  Omit<Client, 'id' | 'tenants' | 'createdAt' | 'secretHash' | 'previousSecretHash' | 'previousSecretExpiresAt'>
+  Omit<
+    Client,
+    'id' | 'tenants' | 'createdAt' | 'secretHash' | 'previousSecretHash' | 'previousSecretExpiresAt'
+  >
 > & { readonly tenantIds?: readonly string[]; readonly updatedAt: number };
 
 export interface SigningKey {
@@ -158,7 +168,12 @@ export interface Store {
   /** Deletes the client and its bindings; its refresh tokens stop working (client lookup fails). */
   deleteClient(id: string): Promise<boolean>;
   /** Replaces the secret; the old one stays valid until `previousValidUntil` (null: not at all). */
-  rotateClientSecret(id: string, secretHash: string, previousValidUntil: number | null, at: number): Promise<Client>;
+  rotateClientSecret(
+    id: string,
+    secretHash: string,
+    previousValidUntil: number | null,
+    at: number,
+  ): Promise<Client>;
 
   insertSigningKey(key: SigningKey): Promise<void>;
   /** All keys not yet removed from publication, oldest first. */
@@ -167,7 +182,11 @@ export interface Store {
    * Retires, for a newly inserted successor, every other key that activates no later than
    * the successor and is not yet retired: sets its `publish_until`.
    */
-  retireSigningKeys(successorKid: string, successorActivatesAt: number, publishUntil: number): Promise<void>;
+  retireSigningKeys(
+    successorKid: string,
+    successorActivatesAt: number,
+    publishUntil: number,
+  ): Promise<void>;
 
   insertRefreshToken(token: RefreshToken): Promise<void>;
   findRefreshToken(tokenHash: string): Promise<RefreshToken | undefined>;

@@ -27,5 +27,8 @@ export function isStoreUnavailable(err: unknown): boolean {
   if (typeof code === 'string' && UNAVAILABLE_CODES.has(code)) return true;
   const message = (err as { message?: unknown }).message;
   // pg's pool reports its own timeouts and dropped connections without a code.
-  return typeof message === 'string' && /timeout exceeded when trying to connect|Connection terminated/i.test(message);
+  return (
+    typeof message === 'string' &&
+    /timeout exceeded when trying to connect|Connection terminated/i.test(message)
+  );
 }

@@ -27,7 +27,11 @@ function signBytes(key: ActiveKey, data: Buffer): Buffer {
     case 'RS256':
       return sign('sha256', data, key.privateKey);
     case 'PS256':
-      return sign('sha256', data, { key: key.privateKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 });
+      return sign('sha256', data, {
+        key: key.privateKey,
+        padding: constants.RSA_PKCS1_PSS_PADDING,
+        saltLength: 32,
+      });
     case 'ES256':
       return sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
     case 'EdDSA':
@@ -36,7 +40,10 @@ function signBytes(key: ActiveKey, data: Buffer): Buffer {
 }
 
 /** Signs with the cached `KeyObject` directly; jose is used for verification only. */
-export function signAccessToken(key: ActiveKey, claims: Omit<AccessTokenClaims, 'jti'>): { token: string; jti: string } {
+export function signAccessToken(
+  key: ActiveKey,
+  claims: Omit<AccessTokenClaims, 'jti'>,
+): { token: string; jti: string } {
   const jti = randomUUID();
   const input = `${b64({ alg: key.alg, typ: 'at+jwt', kid: key.kid })}.${b64({ ...claims, jti })}`;
   const signature = signBytes(key, Buffer.from(input)).toString('base64url');
@@ -63,13 +70,18 @@ const ALGS: SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
  * `kid` (so a PS256 token cannot pass as RS256 and `none`/HS256 never reach a key), `typ`
  * `at+jwt`, `iss`, `aud`, `exp`/`nbf` with bounded skew.
  */
-export async function verifyAccessToken(keystore: Keystore, token: string, opts: VerifyOptions): Promise<AccessTokenPayload> {
+export async function verifyAccessToken(
+  keystore: Keystore,
+  token: string,
+  opts: VerifyOptions,
+): Promise<AccessTokenPayload> {
   try {
     const { payload } = await jwtVerify<AccessTokenClaims>(
       token,
       async (header) => {
         const key = header.kid ? await keystore.verificationKey(header.kid) : undefined;
-        if (!key || key.alg !== header.alg) throw new AccessTokenInvalid('unknown key or algorithm');
+        if (!key || key.alg !== header.alg)
+          throw new AccessTokenInvalid('unknown key or algorithm');
         return key.publicKey;
       },
       {
@@ -86,7 +98,9 @@ export async function verifyAccessToken(keystore: Keystore, token: string, opts:
   } catch (err) {
     if (err instanceof AccessTokenInvalid) throw err;
     if (err instanceof joseErrors.JOSEError || err instanceof TypeError) {
-      throw new AccessTokenInvalid(err instanceof joseErrors.JWTExpired ? 'token expired' : 'token invalid');
+      throw new AccessTokenInvalid(
+        err instanceof joseErrors.JWTExpired ? 'token expired' : 'token invalid',
+      );
     }
     throw err;
   }

@@ -1,4 +1,9 @@
-import { type KeyObject, createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
+import {
+  type KeyObject,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+} from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningKey, Store } from '../store/store.js';
 import type { Crypto } from './master-key.js';
@@ -27,7 +32,12 @@ function generate(alg: SigningAlg): { publicKey: KeyObject; privateKey: KeyObjec
 }
 
 /** Makes a new key row: private key sealed under the key-encryption subkey, `kid` its RFC 7638 thumbprint. */
-export async function newSigningKey(crypto: Crypto, alg: SigningAlg, now: number, activatesAt: number): Promise<SigningKey> {
+export async function newSigningKey(
+  crypto: Crypto,
+  alg: SigningAlg,
+  now: number,
+  activatesAt: number,
+): Promise<SigningKey> {
   const { publicKey, privateKey } = generate(alg);
   const jwk = publicKey.export({ format: 'jwk' }) as JWK;
   const kid = await calculateJwkThumbprint(jwk);
@@ -97,7 +107,12 @@ export class Keystore {
     if (!key) {
       const der = this.opts.crypto.decrypt(row.privateKey, `signing-key:${row.kid}`);
       const privateKey = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-      key = { kid: row.kid, alg: row.alg as SigningAlg, privateKey, publicKey: createPublicKey(privateKey) };
+      key = {
+        kid: row.kid,
+        alg: row.alg as SigningAlg,
+        privateKey,
+        publicKey: createPublicKey(privateKey),
+      };
       this.parsed.set(row.kid, key);
     }
     return key;
@@ -124,7 +139,8 @@ export class Keystore {
       await this.refresh(true);
       row = this.rows.find((r) => r.kid === kid);
     }
-    if (!row || (row.publishUntil !== null && row.publishUntil <= this.opts.clock())) return undefined;
+    if (!row || (row.publishUntil !== null && row.publishUntil <= this.opts.clock()))
+      return undefined;
     return this.activate(row);
   }
 
@@ -157,7 +173,13 @@ export class Keystore {
 export async function rotateSigningKey(
   store: Store,
   crypto: Crypto,
-  opts: { alg: SigningAlg; now: number; publishAhead: number; immediate: boolean; retainFor: number },
+  opts: {
+    alg: SigningAlg;
+    now: number;
+    publishAhead: number;
+    immediate: boolean;
+    retainFor: number;
+  },
 ): Promise<SigningKey> {
   const activatesAt = opts.immediate ? opts.now : opts.now + opts.publishAhead;
   const key = await newSigningKey(crypto, opts.alg, opts.now, activatesAt);

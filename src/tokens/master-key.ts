@@ -1,4 +1,11 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  hkdfSync,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
@@ -21,7 +28,8 @@ const VERSION = 'v1';
 
 export function createCrypto(masterKey: Buffer): Crypto {
   if (masterKey.length !== 32) throw new Error('the master key must be 32 bytes');
-  const derive = (info: string) => Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tessera ${info} ${VERSION}`, 32));
+  const derive = (info: string) =>
+    Buffer.from(hkdfSync('sha256', masterKey, Buffer.alloc(0), `tessera ${info} ${VERSION}`, 32));
   const hashKey = derive('secret-hash');
   const encKey = derive('key-encryption');
   const hashSecret = (secret: string) =>
@@ -39,11 +47,14 @@ export function createCrypto(masterKey: Buffer): Crypto {
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', encKey, iv).setAAD(Buffer.from(aad));
       const ct = Buffer.concat([cipher.update(plain), cipher.final()]);
-      return [VERSION, iv, cipher.getAuthTag(), ct].map((p) => (typeof p === 'string' ? p : p.toString('base64url'))).join('.');
+      return [VERSION, iv, cipher.getAuthTag(), ct]
+        .map((p) => (typeof p === 'string' ? p : p.toString('base64url')))
+        .join('.');
     },
     decrypt(sealed, aad) {
       const [version, iv, tag, ct] = sealed.split('.');
-      if (version !== VERSION || !iv || !tag || ct === undefined) throw new Error(`unsupported sealed value (${version ?? '?'})`);
+      if (version !== VERSION || !iv || !tag || ct === undefined)
+        throw new Error(`unsupported sealed value (${version ?? '?'})`);
       const decipher = createDecipheriv('aes-256-gcm', encKey, Buffer.from(iv, 'base64url'))
         .setAAD(Buffer.from(aad))
         .setAuthTag(Buffer.from(tag, 'base64url'));
@@ -63,10 +74,15 @@ export interface MasterKeySource {
  * database file, generated (mode 0600) on first use. PostgreSQL deployments must configure
  * one, since every node needs the same key.
  */
-export function resolveMasterKey(configured: string | undefined, sqliteFile: string | undefined): MasterKeySource {
+export function resolveMasterKey(
+  configured: string | undefined,
+  sqliteFile: string | undefined,
+): MasterKeySource {
   if (configured) return { key: Buffer.from(configured, 'base64') };
   if (!sqliteFile) {
-    throw new Error('TESSERA_MASTER_KEY is required with PostgreSQL or in-memory SQLite (openssl rand -base64 32)');
+    throw new Error(
+      'TESSERA_MASTER_KEY is required with PostgreSQL or in-memory SQLite (openssl rand -base64 32)',
+    );
   }
   const path = join(dirname(sqliteFile), 'master.key');
   if (!existsSync(path)) {

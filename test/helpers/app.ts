@@ -41,7 +41,11 @@ export const TEST_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
  * test controls and caches off, so every store change is seen at once.
  */
 export async function createTestApp(
-  options: { flags?: Partial<Record<OptionName, unknown>>; database?: string; clock?: TestClock } = {},
+  options: {
+    flags?: Partial<Record<OptionName, unknown>>;
+    database?: string;
+    clock?: TestClock;
+  } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
   const config = loadConfig({
@@ -58,7 +62,10 @@ export async function createTestApp(
     },
   });
   const clock = options.clock ?? new TestClock();
-  const deps = await openRuntime(config, { logger: createLogger(config.logLevel), clock: clock.read });
+  const deps = await openRuntime(config, {
+    logger: createLogger(config.logLevel),
+    clock: clock.read,
+  });
   const app = createApp(deps);
   await app.ready();
   return {

@@ -2,7 +2,13 @@ import type { Config, CustomDialectConfig } from '../../config/options.js';
 import type { GrantType } from '../../store/store.js';
 
 /** The fields a token response can carry, by their RFC 6749 §5.1 names. */
-export const RESPONSE_FIELDS = ['access_token', 'token_type', 'expires_in', 'scope', 'refresh_token'] as const;
+export const RESPONSE_FIELDS = [
+  'access_token',
+  'token_type',
+  'expires_in',
+  'scope',
+  'refresh_token',
+] as const;
 export type ResponseField = (typeof RESPONSE_FIELDS)[number];
 
 /**
@@ -122,7 +128,10 @@ export interface TokenResult {
 }
 
 /** Shapes a token response for a dialect (RFC 6749 §5.1 for `standard`). */
-export function renderTokenResponse(dialect: Dialect, r: TokenResult): Record<string, string | number> {
+export function renderTokenResponse(
+  dialect: Dialect,
+  r: TokenResult,
+): Record<string, string | number> {
   const values: Record<ResponseField, string | number | undefined> = {
     access_token: r.accessToken,
     token_type: 'Bearer',
@@ -147,13 +156,14 @@ export function applyRequestAliases(
   dialect: Dialect,
   params: Readonly<Record<string, string>>,
 ): { params: Record<string, string>; clash?: string } {
-  const out: Record<string, string> = { ...params };
-  for (const [alias, rfcName] of Object.entries(dialect.requestAliases)) {
-    const value = out[alias];
-    if (value === undefined) continue;
-    if (out[rfcName] !== undefined) return { params: out, clash: `${alias} and ${rfcName}` };
-    out[rfcName] = value;
-    delete out[alias];
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(params)) {
+    const rfcName = Object.hasOwn(dialect.requestAliases, name)
+      ? dialect.requestAliases[name]
+      : undefined;
+    if (rfcName !== undefined && params[rfcName] !== undefined)
+      return { params: out, clash: `${name} and ${rfcName}` };
+    out[rfcName ?? name] = value;
   }
   return { params: out };
 }

@@ -3,7 +3,12 @@ import { authenticateClient } from '../../http/client-auth.js';
 import { readParams } from '../../http/params.js';
 import type { Deps } from '../../server/deps.js';
 import { applyRequestAliases, type Dialect, renderTokenResponse } from '../dialects/index.js';
-import { InvalidRequest, ServerError, UnauthorizedClient, UnsupportedGrantType } from '../errors.js';
+import {
+  InvalidRequest,
+  ServerError,
+  UnauthorizedClient,
+  UnsupportedGrantType,
+} from '../errors.js';
 import type { Grant } from './grant.js';
 import { GRANTS } from './grants/index.js';
 
@@ -26,7 +31,11 @@ function supportedGrant(grantType: string | undefined): Grant {
 }
 
 /** RFC 6749 §3.2 token endpoint: authenticate the client, pick the grant, shape the response by dialect. */
-export async function tokenEndpoint(deps: Deps, request: FastifyRequest, reply: FastifyReply): Promise<void> {
+export async function tokenEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
   const raw = readParams(request);
   const { client } = await authenticateClient(request, raw, deps);
   const dialect = clientDialect(deps, client.dialect);

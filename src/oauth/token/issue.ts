@@ -14,7 +14,12 @@ export function accessTokenTtl(deps: Deps, client: Client, dialect: Dialect): nu
  * How long a revoked refresh family must be remembered: its access tokens can outlive the
  * family's last refresh (at most its absolute expiry) by one access-token lifetime.
  */
-export function familyRevocationExpiry(deps: Deps, client: Client, dialect: Dialect, familyExpiresAt: number): number {
+export function familyRevocationExpiry(
+  deps: Deps,
+  client: Client,
+  dialect: Dialect,
+  familyExpiresAt: number,
+): number {
   return familyExpiresAt + accessTokenTtl(deps, client, dialect);
 }
 
@@ -28,7 +33,8 @@ export function parseScope(value: string | undefined): string[] {
   if (value === undefined) return [];
   const entries = value.split(' ').filter((s) => s.length > 0);
   for (const entry of entries) {
-    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(entry)) throw new InvalidScope('scope contains a character RFC 6749 §3.3 forbids');
+    if (!/^[\x21\x23-\x5b\x5d-\x7e]+$/.test(entry))
+      throw new InvalidScope('scope contains a character RFC 6749 §3.3 forbids');
   }
   return [...new Set(entries)];
 }
@@ -57,7 +63,8 @@ export interface IssueRequest {
   readonly echoScope: string;
   readonly audience: string;
   /** Continue an existing refresh family (refresh grant) instead of starting one. */
-  readonly family?: { readonly id: string; readonly parentId: string; readonly expiresAt: number } | undefined;
+  readonly family?:
+    { readonly id: string; readonly parentId: string; readonly expiresAt: number } | undefined;
 }
 
 /**
@@ -87,7 +94,8 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
   let refreshToken: string | undefined;
   if (familyId !== undefined) {
     refreshToken = opaqueToken();
-    const expiresAt = req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
+    const expiresAt =
+      req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
     await deps.store.insertRefreshToken({
       id: randomUUID(),
       tokenHash: deps.crypto.hashSecret(refreshToken),
@@ -105,5 +113,11 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
       revokedAt: null,
     });
   }
-  return { accessToken: token, expiresIn: ttl, scope: req.echoScope, tenantId: req.tenantId, refreshToken };
+  return {
+    accessToken: token,
+    expiresIn: ttl,
+    scope: req.echoScope,
+    tenantId: req.tenantId,
+    refreshToken,
+  };
 }

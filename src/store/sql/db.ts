@@ -1,7 +1,14 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, type Migration, type MigrationProvider, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import {
+  Kysely,
+  type Migration,
+  type MigrationProvider,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+} from 'kysely';
 import pg from 'pg';
 import * as m0001 from './migrations/0001_initial.js';
 import type { Database } from './schema.js';
@@ -27,7 +34,8 @@ export interface OpenOptions {
 export function sqlitePath(url: string): string {
   const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
   if (path === ':memory:') return path;
-  if (path.length === 0) throw new Error('sqlite: URL needs a file path, e.g. sqlite:./data/tessera.db');
+  if (path.length === 0)
+    throw new Error('sqlite: URL needs a file path, e.g. sqlite:./data/tessera.db');
   return resolve(path);
 }
 
@@ -42,7 +50,11 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenedData
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    return { db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }), engine: 'sqlite', file };
+    return {
+      db: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+      engine: 'sqlite',
+      file,
+    };
   }
   const pool = new pg.Pool({
     connectionString: url,
@@ -52,10 +64,20 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenedData
       // BIGINT (oid 20) comes back as a number, as SQLite's INTEGER does; our values are
       // epoch seconds and counters, far below 2^53.
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+        oid === 20
+          ? (v: string) => Number(v)
+          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), engine: 'postgres' };
+  // The server may close an idle pooled connection (restart, failover, idle timeout,
+  // pg_terminate_backend). pg then drops it from the pool and emits 'error' on the pool; with
+  // no listener that is an uncaught exception that kills the process. The next query opens a
+  // new connection, so there is nothing else to do.
+  pool.on('error', () => undefined);
+  return {
+    db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
+    engine: 'postgres',
+  };
 }
 
 export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {

@@ -18,14 +18,19 @@ export function selectTenantAndScopes(
   tenantParam: string | undefined,
 ): { tenantId: string | null; scopes: string[]; echo: string } {
   const requested = parseScope(scopeParam);
-  let tenant = tenantParam === undefined ? undefined : client.tenants.find((t) => matchesTenant(t, tenantParam));
-  if (tenantParam !== undefined && !tenant) throw new InvalidScope(`tenant ${tenantParam} is not available to this client`);
+  let tenant =
+    tenantParam === undefined
+      ? undefined
+      : client.tenants.find((t) => matchesTenant(t, tenantParam));
+  if (tenantParam !== undefined && !tenant)
+    throw new InvalidScope(`tenant ${tenantParam} is not available to this client`);
   const scopes: string[] = [];
   const echo: string[] = [];
   for (const entry of requested) {
     const named = client.tenants.find((t) => matchesTenant(t, entry));
     if (named) {
-      if (tenant && tenant.id !== named.id) throw new InvalidScope('more than one tenant requested');
+      if (tenant && tenant.id !== named.id)
+        throw new InvalidScope('more than one tenant requested');
       tenant = named;
       echo.push(entry);
     } else if (client.scopes.includes(entry)) {
@@ -51,8 +56,13 @@ export const clientCredentials: Grant = {
   grantType: 'client_credentials',
   parameters: [],
   async handle({ deps, client, dialect, params }: GrantContext) {
-    if (client.secretHash === null) throw new UnauthorizedClient('public clients cannot use client_credentials');
-    const { tenantId, scopes, echo } = selectTenantAndScopes(client, params['scope'], params['tenant']);
+    if (client.secretHash === null)
+      throw new UnauthorizedClient('public clients cannot use client_credentials');
+    const { tenantId, scopes, echo } = selectTenantAndScopes(
+      client,
+      params['scope'],
+      params['tenant'],
+    );
     return issueTokens(deps, {
       client,
       dialect,

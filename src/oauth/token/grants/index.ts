@@ -3,4 +3,6 @@ import { clientCredentials } from './client-credentials.js';
 import { refreshToken } from './refresh-token.js';
 
 /** The grants the token endpoint serves, by `grant_type`. */
-export const GRANTS: ReadonlyMap<string, Grant> = new Map([clientCredentials, refreshToken].map((g) => [g.grantType, g]));
+export const GRANTS: ReadonlyMap<string, Grant> = new Map(
+  [clientCredentials, refreshToken].map((g) => [g.grantType, g]),
+);

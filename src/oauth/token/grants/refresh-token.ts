@@ -5,12 +5,21 @@ import type { Grant, GrantContext } from '../grant.js';
 import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
 
 /** The user and tenant behind the family must still be valid for this client. */
-async function currentSubject(deps: Deps, client: Client, token: RefreshToken): Promise<{ email?: string }> {
-  if (token.tenantId !== null && client.tenants.length > 0 && !client.tenants.some((t) => t.id === token.tenantId)) {
+async function currentSubject(
+  deps: Deps,
+  client: Client,
+  token: RefreshToken,
+): Promise<{ email?: string }> {
+  if (
+    token.tenantId !== null &&
+    client.tenants.length > 0 &&
+    !client.tenants.some((t) => t.id === token.tenantId)
+  ) {
     throw new InvalidGrant('the client is no longer bound to this tenant');
   }
   if (token.userId === null) {
-    if (token.tenantId !== null && client.tenants.length === 0) throw new InvalidGrant('the client is no longer bound to this tenant');
+    if (token.tenantId !== null && client.tenants.length === 0)
+      throw new InvalidGrant('the client is no longer bound to this tenant');
     return {};
   }
   const user = await deps.store.getUser(token.userId);
@@ -48,12 +57,21 @@ export const refreshToken: Grant = {
 
     if (!(await deps.store.rotateRefreshToken(hash, now))) {
       if (token.revokedAt !== null) throw new InvalidGrant('refresh token revoked');
-      if (token.expiresAt <= now || token.idleExpiresAt <= now) throw new InvalidGrant('refresh token expired');
+      if (token.expiresAt <= now || token.idleExpiresAt <= now)
+        throw new InvalidGrant('refresh token expired');
       // It was live when read and is not now: it has been rotated (by us earlier or a racer).
-      const graceRetry = client.refreshGrace && (await deps.store.reclaimUnusedSuccessor(token.id, now));
+      const graceRetry =
+        client.refreshGrace && (await deps.store.reclaimUnusedSuccessor(token.id, now));
       if (!graceRetry) {
-        await deps.store.revokeRefreshFamily(token.familyId, now, familyRevocationExpiry(deps, client, dialect, token.expiresAt));
-        deps.logger.warn({ client_id: client.id, family: token.familyId }, 'refresh token reuse: family revoked');
+        await deps.store.revokeRefreshFamily(
+          token.familyId,
+          now,
+          familyRevocationExpiry(deps, client, dialect, token.expiresAt),
+        );
+        deps.logger.warn(
+          { client_id: client.id, family: token.familyId },
+          'refresh token reuse: family revoked',
+        );
         throw new InvalidGrant('refresh token already used; its grant has been revoked');
       }
     }

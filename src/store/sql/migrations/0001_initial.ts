@@ -41,7 +41,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id').onDelete('cascade'))
     .addPrimaryKeyConstraint('memberships_pk', ['user_id', 'tenant_id'])
     .execute();
-  await db.schema.createIndex('memberships_tenant_idx').on('memberships').column('tenant_id').execute();
+  await db.schema
+    .createIndex('memberships_tenant_idx')
+    .on('memberships')
+    .column('tenant_id')
+    .execute();
 
   await db.schema
     .createTable('clients')
@@ -98,9 +102,21 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('rotated_at', 'bigint')
     .addColumn('revoked_at', 'bigint')
     .execute();
-  await db.schema.createIndex('refresh_tokens_family_idx').on('refresh_tokens').column('family_id').execute();
-  await db.schema.createIndex('refresh_tokens_parent_idx').on('refresh_tokens').column('parent_id').execute();
-  await db.schema.createIndex('refresh_tokens_expires_idx').on('refresh_tokens').column('expires_at').execute();
+  await db.schema
+    .createIndex('refresh_tokens_family_idx')
+    .on('refresh_tokens')
+    .column('family_id')
+    .execute();
+  await db.schema
+    .createIndex('refresh_tokens_parent_idx')
+    .on('refresh_tokens')
+    .column('parent_id')
+    .execute();
+  await db.schema
+    .createIndex('refresh_tokens_expires_idx')
+    .on('refresh_tokens')
+    .column('expires_at')
+    .execute();
 
   await db.schema
     .createTable('authorization_codes')
@@ -118,7 +134,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .addColumn('consumed_at', 'bigint')
     .execute();
-  await db.schema.createIndex('authorization_codes_expires_idx').on('authorization_codes').column('expires_at').execute();
+  await db.schema
+    .createIndex('authorization_codes_expires_idx')
+    .on('authorization_codes')
+    .column('expires_at')
+    .execute();
 
   await db.schema
     .createTable('revoked_tokens')
@@ -126,7 +146,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('revoked_at', 'bigint', (c) => c.notNull())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('revoked_tokens_expires_idx').on('revoked_tokens').column('expires_at').execute();
+  await db.schema
+    .createIndex('revoked_tokens_expires_idx')
+    .on('revoked_tokens')
+    .column('expires_at')
+    .execute();
 
   await db.schema
     .createTable('revoked_grants')
@@ -134,7 +158,11 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('revoked_at', 'bigint', (c) => c.notNull())
     .addColumn('expires_at', 'bigint', (c) => c.notNull())
     .execute();
-  await db.schema.createIndex('revoked_grants_expires_idx').on('revoked_grants').column('expires_at').execute();
+  await db.schema
+    .createIndex('revoked_grants_expires_idx')
+    .on('revoked_grants')
+    .column('expires_at')
+    .execute();
 }
 
 export async function down(db: Kysely<unknown>): Promise<void> {

@@ -20,7 +20,10 @@ function toCode(r: Selectable<AuthorizationCodesTable>): AuthorizationCode {
   };
 }
 
-export async function insertAuthorizationCode(db: Kysely<Database>, c: AuthorizationCode): Promise<void> {
+export async function insertAuthorizationCode(
+  db: Kysely<Database>,
+  c: AuthorizationCode,
+): Promise<void> {
   await db
     .insertInto('authorization_codes')
     .values({
@@ -54,6 +57,10 @@ export async function consumeAuthorizationCode(
     .returningAll()
     .executeTakeFirst();
   if (won) return { code: toCode(won), replayed: false };
-  const lost = await db.selectFrom('authorization_codes').selectAll().where('code_hash', '=', codeHash).executeTakeFirst();
+  const lost = await db
+    .selectFrom('authorization_codes')
+    .selectAll()
+    .where('code_hash', '=', codeHash)
+    .executeTakeFirst();
   return lost && { code: toCode(lost), replayed: true };
 }

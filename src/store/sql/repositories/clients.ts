@@ -4,7 +4,10 @@ import { NotFoundError } from '../../store.js';
 import type { ClientsTable, Database } from '../schema.js';
 import { mapConstraintErrors } from './errors.js';
 
-async function withTenants(db: Kysely<Database>, rows: Selectable<ClientsTable>[]): Promise<Client[]> {
+async function withTenants(
+  db: Kysely<Database>,
+  rows: Selectable<ClientsTable>[],
+): Promise<Client[]> {
   if (rows.length === 0) return [];
   const bindings = await db
     .selectFrom('client_tenants')
@@ -27,7 +30,9 @@ async function withTenants(db: Kysely<Database>, rows: Selectable<ClientsTable>[
     grants: JSON.parse(r.grants) as GrantType[],
     redirectUris: JSON.parse(r.redirect_uris) as string[],
     scopes: JSON.parse(r.scopes) as string[],
-    tenants: bindings.filter((b) => b.client_id === r.id).map((b) => ({ id: b.id, domain: b.domain })),
+    tenants: bindings
+      .filter((b) => b.client_id === r.id)
+      .map((b) => ({ id: b.id, domain: b.domain })),
     audience: r.audience,
     accessTokenTtl: r.access_token_ttl,
     refreshTokenTtl: r.refresh_token_ttl,
@@ -38,7 +43,11 @@ async function withTenants(db: Kysely<Database>, rows: Selectable<ClientsTable>[
   }));
 }
 
-async function bindTenants(trx: Transaction<Database>, clientId: string, tenantIds: readonly string[]): Promise<void> {
+async function bindTenants(
+  trx: Transaction<Database>,
+  clientId: string,
+  tenantIds: readonly string[],
+): Promise<void> {
   if (tenantIds.length === 0) return;
   await trx
     .insertInto('client_tenants')
@@ -75,7 +84,11 @@ export async function createClient(db: Kysely<Database>, c: NewClient): Promise<
   );
 }
 
-export async function updateClient(db: Kysely<Database>, id: string, p: ClientPatch): Promise<Client> {
+export async function updateClient(
+  db: Kysely<Database>,
+  id: string,
+  p: ClientPatch,
+): Promise<Client> {
   const values: Updateable<ClientsTable> = {
     updated_at: p.updatedAt,
     ...(p.name !== undefined && { name: p.name }),
@@ -91,7 +104,11 @@ export async function updateClient(db: Kysely<Database>, id: string, p: ClientPa
   };
   await mapConstraintErrors(`client ${id}`, () =>
     db.transaction().execute(async (trx) => {
-      const res = await trx.updateTable('clients').set(values).where('id', '=', id).executeTakeFirst();
+      const res = await trx
+        .updateTable('clients')
+        .set(values)
+        .where('id', '=', id)
+        .executeTakeFirst();
       if (res.numUpdatedRows === 0n) throw new NotFoundError(`client ${id} not found`);
       if (p.tenantIds !== undefined) {
         await trx.deleteFrom('client_tenants').where('client_id', '=', id).execute();

@@ -6,7 +6,11 @@ export async function mapConstraintErrors<T>(what: string, run: () => Promise<T>
     return await run();
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    if (code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE') {
+    if (
+      code === '23505' ||
+      code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+      code === 'SQLITE_CONSTRAINT_UNIQUE'
+    ) {
       throw new ConflictError(`${what} already exists`);
     }
     if (code === '23503' || code === 'SQLITE_CONSTRAINT_FOREIGNKEY') {

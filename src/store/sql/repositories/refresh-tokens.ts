@@ -25,8 +25,15 @@ export async function insertRefreshToken(db: Kysely<Database>, t: RefreshToken):
     .execute();
 }
 
-export async function findRefreshToken(db: Kysely<Database>, tokenHash: string): Promise<RefreshToken | undefined> {
-  const r = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+export async function findRefreshToken(
+  db: Kysely<Database>,
+  tokenHash: string,
+): Promise<RefreshToken | undefined> {
+  const r = await db
+    .selectFrom('refresh_tokens')
+    .selectAll()
+    .where('token_hash', '=', tokenHash)
+    .executeTakeFirst();
   return (
     r && {
       id: r.id,
@@ -47,7 +54,11 @@ export async function findRefreshToken(db: Kysely<Database>, tokenHash: string):
   );
 }
 
-export async function rotateRefreshToken(db: Kysely<Database>, tokenHash: string, now: number): Promise<boolean> {
+export async function rotateRefreshToken(
+  db: Kysely<Database>,
+  tokenHash: string,
+  now: number,
+): Promise<boolean> {
   const res = await db
     .updateTable('refresh_tokens')
     .set({ rotated_at: now })
@@ -60,7 +71,11 @@ export async function rotateRefreshToken(db: Kysely<Database>, tokenHash: string
   return res.numUpdatedRows === 1n;
 }
 
-export async function reclaimUnusedSuccessor(db: Kysely<Database>, parentId: string, now: number): Promise<boolean> {
+export async function reclaimUnusedSuccessor(
+  db: Kysely<Database>,
+  parentId: string,
+  now: number,
+): Promise<boolean> {
   const res = await db
     .updateTable('refresh_tokens')
     .set({ revoked_at: now })

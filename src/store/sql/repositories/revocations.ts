@@ -1,7 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../schema.js';
 
-export async function revokeAccessToken(db: Kysely<Database>, jti: string, now: number, expiresAt: number): Promise<void> {
+export async function revokeAccessToken(
+  db: Kysely<Database>,
+  jti: string,
+  now: number,
+  expiresAt: number,
+): Promise<void> {
   await db
     .insertInto('revoked_tokens')
     .values({ jti, revoked_at: now, expires_at: expiresAt })
@@ -9,11 +14,18 @@ export async function revokeAccessToken(db: Kysely<Database>, jti: string, now: 
     .execute();
 }
 
-export async function revokeGrant(db: Kysely<Database>, grantId: string, now: number, expiresAt: number): Promise<void> {
+export async function revokeGrant(
+  db: Kysely<Database>,
+  grantId: string,
+  now: number,
+  expiresAt: number,
+): Promise<void> {
   await db
     .insertInto('revoked_grants')
     .values({ grant_id: grantId, revoked_at: now, expires_at: expiresAt })
-    .onConflict((oc) => oc.column('grant_id').doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })))
+    .onConflict((oc) =>
+      oc.column('grant_id').doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })),
+    )
     .execute();
 }
 
@@ -22,7 +34,11 @@ export async function isAccessTokenRevoked(
   jti: string,
   grantId: string | undefined,
 ): Promise<boolean> {
-  const byJti = await db.selectFrom('revoked_tokens').select('jti').where('jti', '=', jti).executeTakeFirst();
+  const byJti = await db
+    .selectFrom('revoked_tokens')
+    .select('jti')
+    .where('jti', '=', jti)
+    .executeTakeFirst();
   if (byJti) return true;
   if (grantId === undefined) return false;
   const byGrant = await db

@@ -18,7 +18,12 @@ export async function insertSigningKey(db: Kysely<Database>, k: SigningKey): Pro
 }
 
 export async function listSigningKeys(db: Kysely<Database>): Promise<SigningKey[]> {
-  const rows = await db.selectFrom('signing_keys').selectAll().orderBy('activates_at').orderBy('created_at').execute();
+  const rows = await db
+    .selectFrom('signing_keys')
+    .selectAll()
+    .orderBy('activates_at')
+    .orderBy('created_at')
+    .execute();
   return rows.map((r) => ({
     kid: r.kid,
     alg: r.alg,

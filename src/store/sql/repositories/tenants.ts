@@ -57,7 +57,10 @@ export async function getTenant(db: Kysely<Database>, id: string): Promise<Tenan
   return row && toTenant(row);
 }
 
-export async function findTenant(db: Kysely<Database>, idOrDomain: string): Promise<Tenant | undefined> {
+export async function findTenant(
+  db: Kysely<Database>,
+  idOrDomain: string,
+): Promise<Tenant | undefined> {
   return (
     (await getTenant(db, idOrDomain)) ??
     (await db
@@ -74,12 +77,20 @@ export async function listTenants(db: Kysely<Database>): Promise<Tenant[]> {
   return rows.map(toTenant);
 }
 
-export async function setTelemetry(db: Kysely<Database>, tenantId: string, e: Telemetry): Promise<void> {
+export async function setTelemetry(
+  db: Kysely<Database>,
+  tenantId: string,
+  e: Telemetry,
+): Promise<void> {
   await mapConstraintErrors(`telemetry for tenant ${tenantId}`, () =>
     db
       .insertInto('tenant_telemetry')
       .values({ tenant_id: tenantId, name: e.name, type: e.type, value: e.value, units: e.units })
-      .onConflict((oc) => oc.columns(['tenant_id', 'name']).doUpdateSet({ type: e.type, value: e.value, units: e.units }))
+      .onConflict((oc) =>
+        oc
+          .columns(['tenant_id', 'name'])
+          .doUpdateSet({ type: e.type, value: e.value, units: e.units }),
+      )
       .execute(),
   );
 }

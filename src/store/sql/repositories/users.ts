@@ -55,8 +55,15 @@ export async function createUser(
   );
 }
 
-export async function getUserByEmail(db: Kysely<Database>, email: string): Promise<User | undefined> {
-  const rows = await db.selectFrom('users').selectAll().where('email', '=', email.toLowerCase()).execute();
+export async function getUserByEmail(
+  db: Kysely<Database>,
+  email: string,
+): Promise<User | undefined> {
+  const rows = await db
+    .selectFrom('users')
+    .selectAll()
+    .where('email', '=', email.toLowerCase())
+    .execute();
   return (await withTenants(db, rows))[0];
 }
 
@@ -74,12 +81,20 @@ async function updateByEmail(
   email: string,
   values: Partial<Pick<UsersTable, 'password_hash' | 'disabled_at'>>,
 ): Promise<User> {
-  const result = await db.updateTable('users').set(values).where('email', '=', email.toLowerCase()).executeTakeFirst();
+  const result = await db
+    .updateTable('users')
+    .set(values)
+    .where('email', '=', email.toLowerCase())
+    .executeTakeFirst();
   if (result.numUpdatedRows === 0n) throw new NotFoundError(`user ${email} not found`);
   return (await getUserByEmail(db, email)) as User;
 }
 
-export function setUserPassword(db: Kysely<Database>, email: string, passwordHash: string): Promise<User> {
+export function setUserPassword(
+  db: Kysely<Database>,
+  email: string,
+  passwordHash: string,
+): Promise<User> {
   return updateByEmail(db, email, { password_hash: passwordHash });
 }
 
