@@ -154,6 +154,26 @@ export const optionSchemas = {
     default: 1209600,
     doc: 'A refresh token unused this many seconds expires (14 days).',
   },
+  codeTtl: {
+    schema: seconds,
+    default: 300,
+    doc: 'Authorization-code lifetime, seconds.',
+  },
+  sessionTtl: {
+    schema: seconds,
+    default: 28800,
+    doc: 'Browser login session lifetime, seconds (8 h): a second authorization in that time skips the password.',
+  },
+  spacesLaunchAllowedBaseUrls: {
+    schema: list,
+    default: [
+      'https://dnaspaces.io',
+      'https://dnaspaces.eu',
+      'https://partners.dnaspaces.io',
+      'https://partners.dnaspaces.eu',
+    ],
+    doc: 'Cisco Spaces `baseUrl`s a launch token may name; its public key is fetched only from these. http only for loopback, and only when listed explicitly.',
+  },
   tokenEndpointAliases: {
     schema: list,
     default: ['/auth/token', '/configapi/v2/oauth/token'],

@@ -21,7 +21,8 @@ function challenge(error?: { code: string; description: string }, scope?: string
   return `Bearer ${parts.join(', ')}`;
 }
 
-function bearerError<E extends InvalidToken | InsufficientScope | InvalidRequest>(
+/** Adds the RFC 6750 challenge to a bearer error. */
+export function bearerError<E extends InvalidToken | InsufficientScope | InvalidRequest>(
   err: E,
   scope?: string,
 ): E {

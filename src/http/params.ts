@@ -32,20 +32,30 @@ function collect(entries: Iterable<[string, unknown]>): Record<string, string> {
 }
 
 /**
- * The string literals of a JSON text, in order. Used after `JSON.parse` has accepted the text
- * and every value is known to be a string, so the top level reads key, value, key, value…;
- * that is how duplicate keys (which `JSON.parse` silently collapses) are found.
+ * The keys of the top-level object of a JSON text, in order, duplicates kept (`JSON.parse`
+ * silently collapses them). Used after `JSON.parse` has accepted the text, so it is known to
+ * be well formed: a string literal at depth 1 followed by `:` is a key. Values of any type
+ * (and keys of nested values) are skipped.
  */
 function jsonKeys(text: string): string[] {
-  const literals: string[] = [];
+  const keys: string[] = [];
+  let depth = 0;
   for (let i = 0; i < text.length; i++) {
-    if (text[i] !== '"') continue;
-    let j = i + 1;
-    while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
-    literals.push(JSON.parse(text.slice(i, j + 1)) as string);
-    i = j;
+    const ch = text[i];
+    if (ch === '{' || ch === '[') depth++;
+    else if (ch === '}' || ch === ']') depth--;
+    else if (ch === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k] as string)) k++;
+        if (text[k] === ':') keys.push(JSON.parse(text.slice(i, j + 1)) as string);
+      }
+      i = j;
+    }
   }
-  return literals.filter((_, index) => index % 2 === 0);
+  return keys;
 }
 
 function parseJson(text: string): Record<string, string> {

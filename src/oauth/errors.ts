@@ -57,6 +57,20 @@ export class InvalidTarget extends OAuthError {
   readonly code = 'invalid_target';
 }
 
+/** RFC 6749 §4.1.2.1, sent to the redirect URI only. */
+export class UnsupportedResponseType extends OAuthError {
+  override name = 'UnsupportedResponseType';
+  readonly status = 400;
+  readonly code = 'unsupported_response_type';
+}
+
+/** RFC 6749 §4.1.2.1, sent to the redirect URI only: the user cannot grant this client access. */
+export class AccessDenied extends OAuthError {
+  override name = 'AccessDenied';
+  readonly status = 403;
+  readonly code = 'access_denied';
+}
+
 /** RFC 6750 §3.1: the bearer token is missing, expired, revoked or malformed. */
 export class InvalidToken extends OAuthError {
   override name = 'InvalidToken';
@@ -93,6 +107,8 @@ export const ERROR_CLASSES = [
   UnsupportedGrantType,
   InvalidScope,
   InvalidTarget,
+  UnsupportedResponseType,
+  AccessDenied,
   InvalidToken,
   InsufficientScope,
   TemporarilyUnavailable,

@@ -3,7 +3,7 @@ import { authenticateClient } from '../http/client-auth.js';
 import { readParams } from '../http/params.js';
 import type { Deps } from '../server/deps.js';
 import type { Client } from '../store/store.js';
-import { InvalidRequest } from './errors.js';
+import { InvalidClient, InvalidRequest } from './errors.js';
 import { findToken } from './token-lookup.js';
 
 /** A client that holds this scope may introspect any client's tokens (a resource server). */
@@ -83,7 +83,9 @@ export async function introspectionEndpoint(
   reply: FastifyReply,
 ): Promise<void> {
   const params = readParams(request);
-  const { client } = await authenticateClient(request, params, deps);
+  const { client, method } = await authenticateClient(request, params, deps);
+  // Introspection is for resource servers, which authenticate; a public client cannot.
+  if (method === 'none') throw new InvalidClient('public clients may not introspect');
   const token = params['token'];
   if (token === undefined) throw new InvalidRequest('token is required');
   await reply.send(await introspect(deps, client, token));

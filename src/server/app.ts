@@ -1,11 +1,16 @@
+import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
+import { authorizeGet, authorizePost, logoutEndpoint } from '../oauth/authorize/endpoint.js';
 import { introspectionEndpoint } from '../oauth/introspect.js';
 import { serverMetadata } from '../oauth/metadata.js';
 import { revocationEndpoint } from '../oauth/revoke.js';
 import { tokenEndpoint } from '../oauth/token/endpoint.js';
 import { userinfoEndpoint } from '../oauth/userinfo.js';
+import { appInfoEndpoint } from '../spaces/app-info.js';
+import { launchEndpoint } from '../spaces/launch.js';
+import { STYLESHEET, STYLESHEET_PATH } from '../views/pages.js';
 import type { Deps } from './deps.js';
 
 export interface AppOptions {
@@ -30,6 +35,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   }) as unknown as FastifyInstance;
 
   registerRawBody(app);
+  void app.register(cookie);
   installErrorHandler(app);
 
   app.addHook('onSend', async (_request, reply) => {
@@ -50,6 +56,16 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
       .send(JSON.stringify(await deps.keystore.jwks()));
   });
 
+  app.get('/oauth/authorize', (req, reply) => authorizeGet(deps, req, reply));
+  app.post('/oauth/authorize', (req, reply) => authorizePost(deps, req, reply));
+  app.post('/oauth/logout', (req, reply) => logoutEndpoint(deps, req, reply));
+  app.get(STYLESHEET_PATH, async (_req, reply) => {
+    await reply
+      .header('cache-control', 'public, max-age=86400')
+      .type('text/css; charset=utf-8')
+      .send(STYLESHEET);
+  });
+
   for (const path of ['/oauth/token', ...deps.config.tokenEndpointAliases]) {
     app.post(path, (req, reply) => tokenEndpoint(deps, req, reply));
   }
@@ -57,6 +73,9 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   app.post('/oauth/introspect', (req, reply) => introspectionEndpoint(deps, req, reply));
   app.get('/oauth/userinfo', (req, reply) => userinfoEndpoint(deps, req, reply));
   app.post('/oauth/userinfo', (req, reply) => userinfoEndpoint(deps, req, reply));
+
+  app.get('/spaces/app-info', (req, reply) => appInfoEndpoint(deps, req, reply));
+  app.post('/spaces/launch', (req, reply) => launchEndpoint(deps, req, reply));
 
   app.get('/healthz', async (_req, reply) => {
     await reply.send({ status: 'ok' });

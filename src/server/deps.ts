@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import type { ClientCache } from '../oauth/client-cache.js';
 import type { DialectRegistry } from '../oauth/dialects/index.js';
+import type { LaunchKeySource } from '../spaces/launch-token.js';
 import type { Store } from '../store/store.js';
 import type { Keystore } from '../tokens/keystore.js';
 import type { Crypto } from '../tokens/master-key.js';
@@ -14,6 +15,8 @@ export interface Deps {
   readonly keystore: Keystore;
   readonly clients: ClientCache;
   readonly dialects: DialectRegistry;
+  /** Cisco Spaces launch-token keys, fetched from allow-listed base URLs and cached. */
+  readonly launchKeys: LaunchKeySource;
   /** Seconds since the epoch. */
   readonly clock: () => number;
   readonly logger: Logger;

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import { ClientCache } from '../oauth/client-cache.js';
 import { createDialectRegistry } from '../oauth/dialects/index.js';
+import { createLaunchKeySource } from '../spaces/launch-token.js';
 import { createSqlStore } from '../store/sql/sql-store.js';
 import { Keystore } from '../tokens/keystore.js';
 import { createCrypto, resolveMasterKey } from '../tokens/master-key.js';
@@ -49,6 +50,7 @@ export async function openRuntime(
       keystore,
       clients: new ClientCache(store, config.clientCacheTtl, clock),
       dialects,
+      launchKeys: createLaunchKeySource(),
       clock,
       logger: opts.logger,
       close: () => store.close(),

@@ -122,6 +122,19 @@ export interface AuthorizationCode {
   readonly consumedAt: number | null;
 }
 
+export interface Session {
+  /** Keyed hash of the cookie value. */
+  readonly idHash: string;
+  /** The user, or null for a session opened by a Cisco Spaces launch. */
+  readonly userId: string | null;
+  /** Token subject: the user id, or `spaces:<partnerTenantId>` for a launch session. */
+  readonly subject: string;
+  /** For a launch session, the one tenant it may act for. */
+  readonly tenantId: string | null;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
 /** Thrown when a unique key (tenant id or domain, user email, client id) is taken. */
 export class ConflictError extends Error {
   override name = 'ConflictError';
@@ -189,10 +202,11 @@ export interface Store {
   ): Promise<void>;
 
   insertRefreshToken(token: RefreshToken): Promise<void>;
+  /** The token by hash; `revokedAt` is also set when its family's grant was revoked. */
   findRefreshToken(tokenHash: string): Promise<RefreshToken | undefined>;
   /**
    * Single use: marks the token rotated iff it is live at `now` (not rotated, not revoked,
-   * not expired, not idle-expired). One conditional UPDATE; exactly one of any number of
+   * not expired, not idle-expired, its family's grant not revoked). One conditional UPDATE; exactly one of any number of
    * concurrent callers gets `true`.
    */
   rotateRefreshToken(tokenHash: string, now: number): Promise<boolean>;
@@ -221,6 +235,17 @@ export interface Store {
   revokeGrant(grantId: string, now: number, expiresAt: number): Promise<void>;
   isAccessTokenRevoked(jti: string, grantId: string | undefined): Promise<boolean>;
 
-  /** Deletes expired codes, refresh tokens and revocations; safe to run on every node at once. */
+  createSession(session: Session): Promise<void>;
+  /** The session if it exists, is unexpired at `now` and was not ended. */
+  findSession(idHash: string, now: number): Promise<Session | undefined>;
+  endSession(idHash: string, now: number): Promise<void>;
+
+  /**
+   * Records a Cisco Spaces launch token as used. True the first time; false for a replay
+   * (one INSERT … ON CONFLICT DO NOTHING: of concurrent callers exactly one gets true).
+   */
+  recordLaunchToken(tokenHash: string, expiresAt: number): Promise<boolean>;
+
+  /** Deletes expired codes, refresh tokens, revocations, sessions and launch records; safe to run on every node at once. */
   sweepExpired(now: number): Promise<number>;
 }

@@ -62,9 +62,23 @@ export interface IssueRequest {
   /** What the standard response's `scope` says (may name the tenant as the caller did). */
   readonly echoScope: string;
   readonly audience: string;
-  /** Continue an existing refresh family (refresh grant) instead of starting one. */
+  /**
+   * Continue an existing refresh family (refresh grant) instead of starting one. The successor
+   * keeps the family's `scope` even when this access token was narrowed (RFC 6749 §6).
+   */
   readonly family?:
-    { readonly id: string; readonly parentId: string; readonly expiresAt: number } | undefined;
+    | {
+        readonly id: string;
+        readonly parentId: string;
+        readonly expiresAt: number;
+        readonly scope: string;
+      }
+    | undefined;
+  /**
+   * The grant being started (an authorization code's `grant_id`): it becomes the `grant_id`
+   * claim and the refresh family's id, so revoking the grant revokes everything issued from it.
+   */
+  readonly grantId?: string | undefined;
 }
 
 /**
@@ -76,7 +90,7 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
   const now = deps.clock();
   const ttl = accessTokenTtl(deps, req.client, req.dialect);
   const withRefresh = req.family !== undefined || issuesRefreshTokens(req.client, req.dialect);
-  const familyId = req.family?.id ?? (withRefresh ? randomUUID() : undefined);
+  const grantId = req.family?.id ?? req.grantId ?? (withRefresh ? randomUUID() : undefined);
   const key = await deps.keystore.signingKey();
   const scope = req.scopes.join(' ');
   const { token } = signAccessToken(key, {
@@ -89,22 +103,22 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
     ...(scope && { scope }),
     ...(req.tenantId !== null && { tenant_id: req.tenantId }),
     ...(req.email !== undefined && { email: req.email }),
-    ...(familyId !== undefined && { grant_id: familyId }),
+    ...(grantId !== undefined && { grant_id: grantId }),
   });
   let refreshToken: string | undefined;
-  if (familyId !== undefined) {
+  if (withRefresh && grantId !== undefined) {
     refreshToken = opaqueToken();
     const expiresAt =
       req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
     await deps.store.insertRefreshToken({
       id: randomUUID(),
       tokenHash: deps.crypto.hashSecret(refreshToken),
-      familyId,
+      familyId: grantId,
       parentId: req.family?.parentId ?? null,
       clientId: req.client.id,
       userId: req.userId,
       tenantId: req.tenantId,
-      scope,
+      scope: req.family?.scope ?? scope,
       audience: req.audience,
       createdAt: now,
       expiresAt,

@@ -122,6 +122,22 @@ export interface RevokedGrantsTable {
   expires_at: number;
 }
 
+export interface SessionsTable {
+  id_hash: string;
+  /** The user, or null for a session opened by a Cisco Spaces launch (tenant only). */
+  user_id: string | null;
+  subject: string;
+  tenant_id: string | null;
+  created_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface LaunchTokensTable {
+  token_hash: string;
+  expires_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_telemetry: TenantTelemetryTable;
@@ -134,4 +150,6 @@ export interface Database {
   authorization_codes: AuthorizationCodesTable;
   revoked_tokens: RevokedTokensTable;
   revoked_grants: RevokedGrantsTable;
+  sessions: SessionsTable;
+  launch_tokens: LaunchTokensTable;
 }

@@ -5,6 +5,7 @@ import * as codes from './repositories/authorization-codes.js';
 import * as clients from './repositories/clients.js';
 import * as refresh from './repositories/refresh-tokens.js';
 import * as revocations from './repositories/revocations.js';
+import * as sessions from './repositories/sessions.js';
 import * as keys from './repositories/signing-keys.js';
 import * as tenants from './repositories/tenants.js';
 import * as users from './repositories/users.js';
@@ -64,6 +65,11 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     revokeAccessToken: (jti, now, exp) => revocations.revokeAccessToken(db, jti, now, exp),
     revokeGrant: (g, now, exp) => revocations.revokeGrant(db, g, now, exp),
     isAccessTokenRevoked: (jti, g) => revocations.isAccessTokenRevoked(db, jti, g),
+    createSession: (s) => sessions.createSession(db, s),
+    findSession: (h, now) => sessions.findSession(db, h, now),
+    endSession: (h, now) => sessions.endSession(db, h, now),
+    recordLaunchToken: (h, exp) => sessions.recordLaunchToken(db, h, exp),
+
     sweepExpired: (now) => revocations.sweepExpired(db, now),
   };
 }

@@ -86,7 +86,12 @@ export const refreshToken: Grant = {
       scopes,
       echoScope: scopes.join(' '),
       audience: token.audience,
-      family: { id: token.familyId, parentId: token.id, expiresAt: token.expiresAt },
+      family: {
+        id: token.familyId,
+        parentId: token.id,
+        expiresAt: token.expiresAt,
+        scope: token.scope,
+      },
     });
   },
 };

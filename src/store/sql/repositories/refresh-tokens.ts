@@ -29,9 +29,13 @@ export async function findRefreshToken(
   db: Kysely<Database>,
   tokenHash: string,
 ): Promise<RefreshToken | undefined> {
+  // A revoked grant (e.g. its authorization code was replayed) revokes the token even when
+  // the token row was written after the revocation, so the grant's time is reported too.
   const r = await db
     .selectFrom('refresh_tokens')
-    .selectAll()
+    .leftJoin('revoked_grants', 'revoked_grants.grant_id', 'refresh_tokens.family_id')
+    .selectAll('refresh_tokens')
+    .select('revoked_grants.revoked_at as grant_revoked_at')
     .where('token_hash', '=', tokenHash)
     .executeTakeFirst();
   return (
@@ -49,7 +53,7 @@ export async function findRefreshToken(
       expiresAt: r.expires_at,
       idleExpiresAt: r.idle_expires_at,
       rotatedAt: r.rotated_at,
-      revokedAt: r.revoked_at,
+      revokedAt: r.revoked_at ?? r.grant_revoked_at,
     }
   );
 }
@@ -67,6 +71,15 @@ export async function rotateRefreshToken(
     .where('revoked_at', 'is', null)
     .where('expires_at', '>', now)
     .where('idle_expires_at', '>', now)
+    .where(({ not, exists, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('revoked_grants')
+            .select('grant_id')
+            .whereRef('grant_id', '=', 'refresh_tokens.family_id'),
+        ),
+      ),
+    )
     .executeTakeFirst();
   return res.numUpdatedRows === 1n;
 }

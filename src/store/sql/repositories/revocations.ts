@@ -56,6 +56,8 @@ export async function sweepExpired(db: Kysely<Database>, now: number): Promise<n
     db.deleteFrom('refresh_tokens').where('expires_at', '<', now).executeTakeFirst(),
     db.deleteFrom('revoked_tokens').where('expires_at', '<', now).executeTakeFirst(),
     db.deleteFrom('revoked_grants').where('expires_at', '<', now).executeTakeFirst(),
+    db.deleteFrom('sessions').where('expires_at', '<', now).executeTakeFirst(),
+    db.deleteFrom('launch_tokens').where('expires_at', '<', now).executeTakeFirst(),
   ]);
   return results.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }

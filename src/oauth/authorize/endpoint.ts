@@ -1,0 +1,297 @@
+import { randomUUID } from 'node:crypto';
+import { hash, verify } from '@node-rs/argon2';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readParams } from '../../http/params.js';
+import type { Deps } from '../../server/deps.js';
+import type { Client, Session } from '../../store/store.js';
+import { authorizationCode } from '../../tokens/opaque.js';
+import { errorPage, loginPage, tenantPickerPage } from '../../views/pages.js';
+import { sendPage } from '../../views/send.js';
+import { AccessDenied, InvalidRequest, type OAuthError } from '../errors.js';
+import {
+  type AuthorizationRequest,
+  ConfigurationMismatch,
+  RedirectableError,
+  trustedClient,
+  validateAuthorizationRequest,
+} from './request.js';
+import { csrfToken, csrfValid, currentSession, endSession, openSession } from './session.js';
+import { openTransaction, sealTransaction } from './transaction.js';
+
+/** Shown for every failed login, whatever failed: it never tells whether the account exists. */
+const LOGIN_FAILED = 'That email and password do not match an active account.';
+
+let dummyHash: Promise<string> | undefined;
+/** Verified against when the email is unknown, so a miss costs what a wrong password costs. */
+function unknownUserHash(): Promise<string> {
+  dummyHash ??= hash('tessera: no such user', { algorithm: 2 });
+  return dummyHash;
+}
+
+function mismatchPage(err: ConfigurationMismatch): string {
+  return errorPage({
+    title: 'This sign-in link is not set up correctly',
+    code: 'configuration-mismatch',
+    message: `${err.message} Please send this page to your administrator.`,
+    details: [`Field that did not match: ${err.field}`, ...err.details],
+  });
+}
+
+/** RFC 6749 §4.1.2 / §4.1.2.1 with RFC 9207 `iss`: a 303 to the validated redirect URI. */
+async function redirectTo(
+  deps: Deps,
+  reply: FastifyReply,
+  redirectUri: string,
+  params: Record<string, string | undefined>,
+) {
+  const url = new URL(redirectUri);
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) url.searchParams.set(k, v);
+  url.searchParams.set('iss', deps.config.issuer);
+  await reply.code(303).header('location', url.href).send();
+}
+
+function redirectError(deps: Deps, reply: FastifyReply, err: RedirectableError) {
+  return redirectTo(deps, reply, err.redirectUri, {
+    error: err.error.code,
+    error_description: err.error.description,
+    state: err.state,
+  });
+}
+
+/** Tenants this session may act for with this client: the user's (or the launch's), narrowed to the client's. */
+async function allowedTenants(
+  deps: Deps,
+  client: Client,
+  session: Session,
+): Promise<{ id: string; name: string }[] | undefined> {
+  let ids: readonly string[];
+  if (session.userId !== null) {
+    const user = await deps.store.getUser(session.userId);
+    if (!user || user.disabledAt !== null) return undefined;
+    ids = user.tenants;
+  } else {
+    ids = session.tenantId === null ? [] : [session.tenantId];
+  }
+  const bound = client.tenants.map((t) => t.id);
+  const allowed = bound.length > 0 ? ids.filter((id) => bound.includes(id)) : ids;
+  const tenants = await Promise.all(allowed.map((id) => deps.store.getTenant(id)));
+  return tenants.filter((t) => t !== undefined).map((t) => ({ id: t.id, name: t.name }));
+}
+
+async function issueCode(
+  deps: Deps,
+  reply: FastifyReply,
+  req: AuthorizationRequest,
+  session: Session,
+  tenantId: string,
+) {
+  const code = authorizationCode();
+  const now = deps.clock();
+  await deps.store.insertAuthorizationCode({
+    codeHash: deps.crypto.hashSecret(code),
+    clientId: req.clientId,
+    userId: session.subject,
+    tenantId,
+    redirectUri: req.redirectUri,
+    state: req.state ?? null,
+    scope: req.scopes.join(' '),
+    codeChallenge: req.codeChallenge ?? null,
+    codeChallengeMethod: req.codeChallengeMethod ?? null,
+    grantId: randomUUID(),
+    createdAt: now,
+    expiresAt: now + deps.config.codeTtl,
+    consumedAt: null,
+  });
+  await redirectTo(deps, reply, req.redirectUri, { code, state: req.state });
+}
+
+/** With a session: pick the tenant (at once when there is one) and issue the code. */
+async function continueWithSession(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  client: Client,
+  req: AuthorizationRequest,
+  session: Session,
+  chosenTenant?: string,
+): Promise<void> {
+  const tenants = await allowedTenants(deps, client, session);
+  if (!tenants || tenants.length === 0) {
+    throw new RedirectableError(
+      new AccessDenied('this account has no access to an organisation this application serves'),
+      req.redirectUri,
+      req.state,
+    );
+  }
+  if (chosenTenant !== undefined) {
+    if (!tenants.some((t) => t.id === chosenTenant))
+      throw new RedirectableError(
+        new AccessDenied('organisation not available'),
+        req.redirectUri,
+        req.state,
+      );
+    return issueCode(deps, reply, req, session, chosenTenant);
+  }
+  if (tenants.length === 1)
+    return issueCode(deps, reply, req, session, (tenants[0] as { id: string }).id);
+  await sendPage(
+    reply,
+    200,
+    tenantPickerPage({
+      txn: sealTransaction(deps, req),
+      csrf: csrfToken(deps, request, reply),
+      clientName: client.name,
+      tenants,
+    }),
+  );
+}
+
+function showLogin(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  client: Client,
+  req: AuthorizationRequest,
+  status = 200,
+  failure?: { email: string },
+) {
+  return sendPage(
+    reply,
+    status,
+    loginPage({
+      txn: sealTransaction(deps, req),
+      csrf: csrfToken(deps, request, reply),
+      clientName: client.name,
+      email: failure?.email,
+      error: failure ? LOGIN_FAILED : undefined,
+    }),
+  );
+}
+
+/** Wraps both handlers: trust failures become the mismatch page, others go back by redirect. */
+async function guard(deps: Deps, reply: FastifyReply, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof ConfigurationMismatch) return sendPage(reply, 400, mismatchPage(err));
+    if (err instanceof RedirectableError) return redirectError(deps, reply, err);
+    throw err;
+  }
+}
+
+function queryParams(request: FastifyRequest): Record<string, string> {
+  const raw = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+  const out: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const [k, v] of new URLSearchParams(raw)) {
+    // RFC 6749 §3.1: parameters must not repeat. A repeated client_id or redirect_uri cannot be trusted.
+    if (seen.has(k)) {
+      if (k === 'client_id' || k === 'redirect_uri')
+        throw new ConfigurationMismatch(k, `The request gives ${k} more than once.`);
+      throw new InvalidRequest(`parameter ${k} given more than once`);
+    }
+    seen.add(k);
+    if (v.length > 0) out[k] = v;
+  }
+  return out;
+}
+
+/** GET /oauth/authorize: validate, then log in (or reuse the session) and pick a tenant. */
+export function authorizeGet(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  return guard(deps, reply, async () => {
+    let query: Record<string, string>;
+    let repeated: OAuthError | undefined;
+    try {
+      query = queryParams(request);
+    } catch (err) {
+      if (!(err instanceof InvalidRequest)) throw err;
+      // Redirect the error only once client and redirect URI are known to be sound.
+      repeated = err;
+      query = Object.fromEntries(
+        new URLSearchParams(request.url.slice(request.url.indexOf('?') + 1)),
+      );
+    }
+    const { client, redirectUri } = await trustedClient(deps, query);
+    if (repeated) throw new RedirectableError(repeated, redirectUri, query['state']);
+    const req = validateAuthorizationRequest(client, redirectUri, query);
+    const session = req.forceLogin ? undefined : await currentSession(deps, request);
+    if (session) return continueWithSession(deps, request, reply, client, req, session);
+    await showLogin(deps, request, reply, client, req);
+  });
+}
+
+/** POST /oauth/authorize: the login form or the tenant picker. */
+export function authorizePost(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  return guard(deps, reply, async () => {
+    const form = readParams(request);
+    const req = openTransaction(deps, form['txn']);
+    if (!req || !csrfValid(request, form['csrf'])) {
+      return sendPage(
+        reply,
+        400,
+        errorPage({
+          title: 'This sign-in page has expired',
+          code: 'login-expired',
+          message: 'Please go back to the application and start the sign-in again.',
+        }),
+      );
+    }
+    // Re-check the client: it may have been changed or deleted while the page was open.
+    const { client, redirectUri } = await trustedClient(deps, {
+      client_id: req.clientId,
+      redirect_uri: req.redirectUri,
+    });
+    const checked = { ...req, redirectUri };
+    if (form['email'] !== undefined || form['password'] !== undefined) {
+      const email = (form['email'] ?? '').trim().toLowerCase();
+      const user =
+        email.length > 0 && email.length <= 254
+          ? await deps.store.getUserByEmail(email)
+          : undefined;
+      const password = form['password'] ?? '';
+      const ok =
+        (await verify(user?.passwordHash ?? (await unknownUserHash()), password).catch(
+          () => false,
+        )) &&
+        user !== undefined &&
+        user.disabledAt === null;
+      if (!ok || !user) {
+        deps.logger.info({ client_id: client.id }, 'login failed');
+        return showLogin(deps, request, reply, client, checked, 401, {
+          email: form['email'] ?? '',
+        });
+      }
+      const session = await openSession(deps, reply, {
+        userId: user.id,
+        subject: user.id,
+        tenantId: null,
+      });
+      return continueWithSession(deps, request, reply, client, checked, session);
+    }
+    const session = await currentSession(deps, request);
+    if (!session) return showLogin(deps, request, reply, client, checked);
+    return continueWithSession(deps, request, reply, client, checked, session, form['tenant']);
+  });
+}
+
+/** POST /oauth/logout: ends the browser's login session. */
+export async function logoutEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  await endSession(deps, request, reply);
+  await sendPage(
+    reply,
+    200,
+    errorPage({ title: 'Signed out', code: 'signed-out', message: 'You are signed out.' }),
+  );
+}

@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import type {} from '@fastify/cookie';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Deps } from '../../server/deps.js';
+import type { Session } from '../../store/store.js';
+import { opaqueToken } from '../../tokens/opaque.js';
+
+export const SESSION_COOKIE = 'tessera_session';
+export const CSRF_COOKIE = 'tessera_csrf';
+
+function secure(deps: Deps): boolean {
+  return deps.config.issuer.startsWith('https:');
+}
+
+/**
+ * The login session's cookie: HttpOnly, SameSite=Lax (a platform's cross-site top-level
+ * redirect to /oauth/authorize still carries it; cross-site posts and frames do not),
+ * Secure on https. The cookie holds a random id; the store keeps only its keyed hash.
+ */
+export async function openSession(
+  deps: Deps,
+  reply: FastifyReply,
+  who: { userId: string | null; subject: string; tenantId: string | null },
+): Promise<Session> {
+  const id = opaqueToken();
+  const now = deps.clock();
+  const session: Session = {
+    idHash: deps.crypto.hashSecret(id),
+    ...who,
+    createdAt: now,
+    expiresAt: now + deps.config.sessionTtl,
+  };
+  await deps.store.createSession(session);
+  reply.setCookie(SESSION_COOKIE, id, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secure(deps),
+    path: '/',
+    maxAge: deps.config.sessionTtl,
+  });
+  return session;
+}
+
+export async function currentSession(
+  deps: Deps,
+  request: FastifyRequest,
+): Promise<Session | undefined> {
+  const id = request.cookies[SESSION_COOKIE];
+  if (!id || id.length > 256) return undefined;
+  return deps.store.findSession(deps.crypto.hashSecret(id), deps.clock());
+}
+
+export async function endSession(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const id = request.cookies[SESSION_COOKIE];
+  if (id && id.length <= 256) await deps.store.endSession(deps.crypto.hashSecret(id), deps.clock());
+  reply.clearCookie(SESSION_COOKIE, {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secure(deps),
+  });
+}
+
+/**
+ * Double-submit CSRF token for the login form: the same random value in a cookie and in a
+ * hidden field. A cross-site page can make the browser post the form but can neither read
+ * nor set our cookie, so it cannot supply a matching field. Checked by token, not `Origin`
+ * (with `Referrer-Policy: no-referrer` a form post may send `Origin: null`).
+ */
+export function csrfToken(deps: Deps, request: FastifyRequest, reply: FastifyReply): string {
+  const existing = request.cookies[CSRF_COOKIE];
+  if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
+  const token = randomBytes(24).toString('base64url');
+  reply.setCookie(CSRF_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secure(deps),
+    path: '/oauth',
+  });
+  return token;
+}
+
+export function csrfValid(request: FastifyRequest, field: string | undefined): boolean {
+  const cookie = request.cookies[CSRF_COOKIE];
+  return cookie !== undefined && field !== undefined && cookie.length === 32 && cookie === field;
+}

@@ -1,0 +1,36 @@
+import type { Deps } from '../server/deps.js';
+import type { Client } from '../store/store.js';
+import { InvalidGrant } from './errors.js';
+
+/** Subject of a session opened by a Cisco Spaces app launch: a tenant, not a user. */
+export const LAUNCH_SUBJECT_PREFIX = 'spaces:';
+
+/**
+ * Checks that the subject behind a code or refresh family may still get tokens for this
+ * client and tenant: the user exists, is enabled and still belongs to the tenant (a launch
+ * subject is bound to its own tenant), and the client still serves the tenant.
+ */
+export async function resolveSubject(
+  deps: Deps,
+  client: Client,
+  subject: string,
+  tenantId: string | null,
+): Promise<{ email?: string | undefined }> {
+  if (
+    tenantId !== null &&
+    client.tenants.length > 0 &&
+    !client.tenants.some((t) => t.id === tenantId)
+  ) {
+    throw new InvalidGrant('the client is no longer bound to this tenant');
+  }
+  if (subject.startsWith(LAUNCH_SUBJECT_PREFIX)) {
+    if (subject !== `${LAUNCH_SUBJECT_PREFIX}${tenantId ?? ''}`)
+      throw new InvalidGrant('launch session for another tenant');
+    return {};
+  }
+  const user = await deps.store.getUser(subject);
+  if (!user || user.disabledAt !== null) throw new InvalidGrant('the user is no longer active');
+  if (tenantId !== null && !user.tenants.includes(tenantId))
+    throw new InvalidGrant('the user is no longer a member of this tenant');
+  return { email: user.email };
+}

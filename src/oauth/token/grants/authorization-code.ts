@@ -1,0 +1,102 @@
+import { createHash } from 'node:crypto';
+import type { Deps } from '../../../server/deps.js';
+import type { AuthorizationCode, Client } from '../../../store/store.js';
+import { InvalidGrant, InvalidRequest } from '../../errors.js';
+import { resolveSubject } from '../../subject.js';
+import type { Grant, GrantContext } from '../grant.js';
+import { familyRevocationExpiry, issueTokens, resolveAudience } from '../issue.js';
+
+const VERIFIER = /^[A-Za-z0-9\-._~]{43,128}$/;
+
+/** RFC 7636 §4.6: S256 only, since `plain` is refused at the authorization endpoint. */
+function checkPkce(code: AuthorizationCode, verifier: string | undefined): void {
+  if (code.codeChallenge === null) {
+    // A verifier for a code that had no challenge is a downgrade attempt (RFC 9700 §4.8.2).
+    if (verifier !== undefined)
+      throw new InvalidGrant('code_verifier sent for a code issued without code_challenge');
+    return;
+  }
+  if (verifier === undefined) throw new InvalidGrant('code_verifier is required for this code');
+  if (!VERIFIER.test(verifier)) throw new InvalidGrant('code_verifier is malformed');
+  if (createHash('sha256').update(verifier).digest('base64url') !== code.codeChallenge) {
+    throw new InvalidGrant('code_verifier does not match code_challenge');
+  }
+}
+
+/** `redirect_uri` must be the bound one; a dialect may let the caller leave it out or empty. */
+function checkRedirectUri(ctx: GrantContext, code: AuthorizationCode): void {
+  const sent = ctx.params['redirect_uri'];
+  if (sent === undefined) {
+    if (!ctx.dialect.redirectUriOptional) throw new InvalidRequest('redirect_uri is required');
+    return;
+  }
+  if (sent !== code.redirectUri)
+    throw new InvalidGrant('redirect_uri differs from the one the code was issued for');
+}
+
+/** A replayed code means it leaked: everything issued from it is revoked (RFC 6749 §4.1.2). */
+async function revokeReplayedGrant(
+  deps: Deps,
+  ctx: GrantContext,
+  client: Client,
+  code: AuthorizationCode,
+): Promise<void> {
+  const now = deps.clock();
+  const familyExpiry = now + (client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
+  await deps.store.revokeRefreshFamily(
+    code.grantId,
+    now,
+    familyRevocationExpiry(deps, client, ctx.dialect, familyExpiry),
+  );
+  deps.logger.warn(
+    { client_id: client.id, grant: code.grantId },
+    'authorization code replayed: grant revoked',
+  );
+}
+
+/**
+ * RFC 6749 §4.1.3. The code is consumed first, in one conditional UPDATE, so that of any
+ * number of concurrent redemptions exactly one proceeds; every later one is a replay.
+ */
+export const authorizationCodeGrant: Grant = {
+  grantType: 'authorization_code',
+  parameters: ['code'],
+  async handle(ctx: GrantContext) {
+    const { deps, client, dialect, params } = ctx;
+    const presented = params['code'] as string;
+    const now = deps.clock();
+    const result =
+      presented.length <= 128
+        ? await deps.store.consumeAuthorizationCode(deps.crypto.hashSecret(presented), now)
+        : undefined;
+    if (!result) throw new InvalidGrant('authorization code invalid');
+    const { code, replayed } = result;
+    if (replayed) {
+      await revokeReplayedGrant(deps, ctx, client, code);
+      throw new InvalidGrant(
+        'authorization code already used; tokens issued from it have been revoked',
+      );
+    }
+    if (code.clientId !== client.id)
+      throw new InvalidGrant('authorization code was issued to another client');
+    if (code.expiresAt <= now) throw new InvalidGrant('authorization code expired');
+    checkRedirectUri(ctx, code);
+    if (params['state'] !== undefined && params['state'] !== code.state) {
+      throw new InvalidGrant('state differs from the one the code was issued with');
+    }
+    checkPkce(code, params['code_verifier']);
+    const subject = await resolveSubject(deps, client, code.userId, code.tenantId);
+    const scopes = code.scope.split(' ').filter((s) => s.length > 0);
+    return issueTokens(deps, {
+      client,
+      dialect,
+      userId: code.userId,
+      email: subject.email,
+      tenantId: code.tenantId,
+      scopes,
+      echoScope: scopes.join(' '),
+      audience: resolveAudience(deps, client, params['resource']),
+      grantId: code.grantId,
+    });
+  },
+};

@@ -1,0 +1,48 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { bearerError, requireBearer } from '../http/bearer.js';
+import { InsufficientScope, InvalidRequest } from '../oauth/errors.js';
+import type { Deps } from '../server/deps.js';
+
+/** The App Info response Cisco Spaces expects (DESIGN §1); telemetry values are strings. */
+export interface AppInfoResponse {
+  readonly partnerTenantId: string;
+  readonly userEmail: string;
+  readonly supportEmail?: string;
+  readonly telemetry: readonly { type: string; name: string; value: string; units: string }[];
+}
+
+/**
+ * GET /spaces/app-info?partnerTenantId=…: only a user token of that very tenant may read
+ * it (Cisco's sample lets any token read any tenant).
+ */
+export async function appInfoEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  const claims = await requireBearer(request, deps);
+  const query = request.query as Record<string, unknown>;
+  const partnerTenantId = query['partnerTenantId'];
+  if (typeof partnerTenantId !== 'string' || partnerTenantId.length === 0) {
+    throw new InvalidRequest('partnerTenantId is required, once');
+  }
+  if (claims.email === undefined)
+    throw bearerError(new InsufficientScope('App Info needs a user token'));
+  if (claims.tenant_id !== partnerTenantId)
+    throw bearerError(new InsufficientScope('the token is for another tenant'));
+  const tenant = await deps.store.getTenant(partnerTenantId);
+  if (!tenant) throw bearerError(new InsufficientScope('the token is for another tenant'));
+  const telemetry = await deps.store.listTelemetry(tenant.id);
+  const body: AppInfoResponse = {
+    partnerTenantId: tenant.id,
+    userEmail: claims.email,
+    ...(tenant.supportEmail !== null && { supportEmail: tenant.supportEmail }),
+    telemetry: telemetry.map((t) => ({
+      type: t.type,
+      name: t.name,
+      value: t.value,
+      units: t.units,
+    })),
+  };
+  await reply.send(body);
+}

@@ -1,0 +1,169 @@
+import { type KeyObject, createPublicKey, verify } from 'node:crypto';
+
+/** Claims of a Cisco Spaces app-launch JWT (DESIGN §1); it has no `iss`, `aud` or `typ`. */
+export interface SpacesLaunchClaims {
+  readonly partnerTenantId: string;
+  readonly tenantId?: number;
+  readonly baseUrl: string;
+  readonly appId?: string;
+  readonly activationRefId?: string;
+  readonly exp: number;
+  readonly [claim: string]: unknown;
+}
+
+export class LaunchRefused extends Error {
+  override name = 'LaunchRefused';
+}
+
+/** `https://host[/path]` without a trailing slash, the form allow-list entries are compared in. */
+export function normaliseBaseUrl(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.search || url.hash || url.username || url.password) return undefined;
+    return `${url.origin}${url.pathname.replace(/\/+$/, '')}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Fetches and caches Cisco's public keys by (baseUrl, version). */
+export interface LaunchKeySource {
+  key(baseUrl: string, version: string | undefined): Promise<KeyObject>;
+}
+
+const MIN_RSA_BITS = 1024;
+const MAX_KEY_LIST_BYTES = 64 * 1024;
+
+function parseKey(base64Der: string): KeyObject {
+  const key = createPublicKey({
+    key: Buffer.from(base64Der, 'base64'),
+    format: 'der',
+    type: 'spki',
+  });
+  // Spaces keys are often 1024-bit RSA, which jose refuses; accepted here, for this token only.
+  const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
+  if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS)
+    throw new LaunchRefused('partner public key is not RSA ≥ 1024 bits');
+  return key;
+}
+
+/**
+ * Keys from `<baseUrl>/client/v1/partner/partnerPublicKey`, the list
+ * `{status, data:[{version, publicKey}]}` with base64 SPKI DER keys. Each fetch has a
+ * timeout and a size bound; keys are cached by (baseUrl, version) for the process lifetime,
+ * since a published version never changes.
+ */
+export function createLaunchKeySource(opts: { timeoutMs?: number } = {}): LaunchKeySource {
+  const cache = new Map<string, KeyObject>();
+  return {
+    async key(baseUrl, version) {
+      const cacheKey = `${baseUrl} ${version ?? ''}`;
+      const hit = cache.get(cacheKey);
+      if (hit) return hit;
+      let body: unknown;
+      try {
+        const res = await fetch(`${baseUrl}/client/v1/partner/partnerPublicKey`, {
+          signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
+          redirect: 'error',
+          headers: { accept: 'application/json' },
+        });
+        const text = await res.text();
+        if (!res.ok || text.length > MAX_KEY_LIST_BYTES) throw new Error(`HTTP ${res.status}`);
+        body = JSON.parse(text);
+      } catch (err) {
+        throw new LaunchRefused(
+          `partner public key unavailable from ${baseUrl}: ${(err as Error).message}`,
+        );
+      }
+      const entries = (body as { data?: unknown }).data;
+      if (!Array.isArray(entries))
+        throw new LaunchRefused('partner public key list has no data array');
+      const list = entries as { version?: unknown; publicKey?: unknown }[];
+      const entry =
+        version === undefined
+          ? list.length === 1
+            ? list[0]
+            : undefined
+          : list.find((e) => String(e.version) === version);
+      if (!entry || typeof entry.publicKey !== 'string') {
+        throw new LaunchRefused(`no partner public key for version ${version ?? '(none given)'}`);
+      }
+      let key: KeyObject;
+      try {
+        key = parseKey(entry.publicKey);
+      } catch (err) {
+        throw err instanceof LaunchRefused
+          ? err
+          : new LaunchRefused('partner public key is not base64 SPKI DER');
+      }
+      cache.set(cacheKey, key);
+      return key;
+    },
+  };
+}
+
+function decodePart(part: string | undefined): Record<string, unknown> {
+  if (part === undefined || !/^[A-Za-z0-9_-]+$/.test(part))
+    throw new LaunchRefused('malformed token');
+  try {
+    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    if (typeof value !== 'object' || value === null || Array.isArray(value))
+      throw new Error('not an object');
+    return value as Record<string, unknown>;
+  } catch {
+    throw new LaunchRefused('malformed token');
+  }
+}
+
+export interface VerifyLaunchOptions {
+  /** Normalised base URLs keys may be fetched from. */
+  readonly allowedBaseUrls: readonly string[];
+  readonly keys: LaunchKeySource;
+  /** Seconds since the epoch. */
+  readonly now: number;
+  /** Allowed clock skew on `exp`, seconds. */
+  readonly skew?: number;
+}
+
+/**
+ * Verifies a Cisco Spaces launch token: decoded without trust first, so that the key is
+ * fetched only from an allow-listed `baseUrl`; RS256 only (`alg` pinned before any key is
+ * touched, so `none` and HS256-with-the-public-key never verify), with `node:crypto`, then
+ * `exp` with bounded skew. Replay is the caller's to refuse (it needs the store).
+ */
+export async function verifySpacesLaunchToken(
+  token: string,
+  version: string | undefined,
+  opts: VerifyLaunchOptions,
+): Promise<SpacesLaunchClaims> {
+  if (token.length > 8192) throw new LaunchRefused('token too large');
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new LaunchRefused('malformed token');
+  const [h, p, s] = parts as [string, string, string];
+  const header = decodePart(h);
+  if (header['alg'] !== 'RS256')
+    throw new LaunchRefused(`algorithm ${String(header['alg'])} is not accepted (RS256 only)`);
+  const claims = decodePart(p);
+  const baseUrl =
+    typeof claims['baseUrl'] === 'string' ? normaliseBaseUrl(claims['baseUrl']) : undefined;
+  if (!baseUrl || !opts.allowedBaseUrls.includes(baseUrl)) {
+    throw new LaunchRefused(
+      `baseUrl ${String(claims['baseUrl'])} is not an allowed Cisco Spaces address`,
+    );
+  }
+  const key = await opts.keys.key(baseUrl, version);
+  if (
+    !/^[A-Za-z0-9_-]+$/.test(s) ||
+    !verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))
+  ) {
+    throw new LaunchRefused('signature invalid');
+  }
+  const skew = opts.skew ?? 60;
+  const exp = claims['exp'];
+  if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new LaunchRefused('token has no exp');
+  if (exp + skew <= opts.now) throw new LaunchRefused('token expired');
+  if (typeof claims['partnerTenantId'] !== 'string' || claims['partnerTenantId'].length === 0) {
+    throw new LaunchRefused('token has no partnerTenantId');
+  }
+  return claims as unknown as SpacesLaunchClaims;
+}

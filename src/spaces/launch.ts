@@ -1,0 +1,59 @@
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { readParams } from '../http/params.js';
+import { openSession } from '../oauth/authorize/session.js';
+import { InvalidRequest } from '../oauth/errors.js';
+import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
+import { sendPage } from '../views/send.js';
+import { errorPage } from '../views/pages.js';
+import type { Deps } from '../server/deps.js';
+import { LaunchRefused, normaliseBaseUrl, verifySpacesLaunchToken } from './launch-token.js';
+
+/**
+ * POST /spaces/launch (`token`, `version`; form or JSON): Cisco Spaces opens the app. On a
+ * valid, unreplayed token for a known tenant, a login session for that tenant is opened and
+ * the browser goes to the tenant's app URL, where the ordinary code flow completes without a
+ * prompt. Every refusal is a 401 page and a logged reason, never a session.
+ */
+export async function launchEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  try {
+    const params = readParams(request);
+    const token = params['token'];
+    if (token === undefined) throw new LaunchRefused('no token');
+    const now = deps.clock();
+    const claims = await verifySpacesLaunchToken(token, params['version'], {
+      allowedBaseUrls: deps.config.spacesLaunchAllowedBaseUrls.map((u) => normaliseBaseUrl(u) ?? u),
+      keys: deps.launchKeys,
+      now,
+    });
+    const tenant = await deps.store.getTenant(claims.partnerTenantId);
+    if (!tenant?.appUrl)
+      throw new LaunchRefused(`tenant ${claims.partnerTenantId} is unknown or has no app URL`);
+    if (!(await deps.store.recordLaunchToken(deps.crypto.hashSecret(token), claims.exp + 60))) {
+      throw new LaunchRefused('token already used (replay)');
+    }
+    await openSession(deps, reply, {
+      userId: null,
+      subject: `${LAUNCH_SUBJECT_PREFIX}${tenant.id}`,
+      tenantId: tenant.id,
+    });
+    deps.logger.info({ tenant_id: tenant.id }, 'spaces launch accepted');
+    await reply.code(303).header('location', new URL(tenant.appUrl).href).send();
+  } catch (err) {
+    if (!(err instanceof LaunchRefused) && !(err instanceof InvalidRequest)) throw err;
+    deps.logger.warn({ reason: err.message }, 'spaces launch refused');
+    await sendPage(
+      reply,
+      401,
+      errorPage({
+        title: 'This app could not be opened',
+        code: 'launch-refused',
+        message:
+          'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
+      }),
+    );
+  }
+}
