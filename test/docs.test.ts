@@ -12,9 +12,9 @@ test('docs/configuration.md lists every option with its current default (npm run
 });
 
 test('docs/errors.md lists exactly the error codes and statuses the server can send', () => {
-  const documented = [...read('docs/errors.md').matchAll(/^\| `([a-z_]+)`\s*\| (\d{3})\s*\|/gm)].map(
-    (m) => `${m[1]} ${m[2]}`,
-  );
+  const documented = [
+    ...read('docs/errors.md').matchAll(/^\| `([a-z_]+)`\s*\| (\d{3})\s*\|/gm),
+  ].map((m) => `${m[1]} ${m[2]}`);
   const actual = ERROR_CLASSES.map((E) => {
     const e = new E('x');
     return `${e.code} ${e.status}`;

@@ -6,11 +6,10 @@
  *   node --import tsx test/run.ts [files…]
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { chmodSync, readFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type PostgresServer, startPostgres } from './helpers/postgres.js';
+import { type PostgresServer, fastTmpDir, startPostgres } from './helpers/postgres.js';
 
 const testDir = dirname(fileURLToPath(import.meta.url));
 const root = resolve(testDir, '..');
@@ -43,9 +42,12 @@ let stopping = false;
 let startingPostgres = false;
 let interrupted: NodeJS.Signals | undefined;
 
-// Test processes put their temporary files (SQLite databases, …) in a directory of this run,
-// removed at the end even when a test process is killed before its own cleanup ran.
-const runTmp = mkdtempSync(join(tmpdir(), 'tessera-test-'));
+// Test processes put their temporary files (SQLite databases, …) in a directory of this run
+// (in memory when /dev/shm is there), removed at the end even when a test process is killed
+// before its own cleanup ran.
+const runTmp = mkdtempSync(join(fastTmpDir(), 'tessera-run-'));
+// Traversable by other users, so a test may start its own PostgreSQL (run as `postgres`) in it.
+chmodSync(runTmp, 0o755);
 
 function cleanup(): void {
   pgServer?.stop();
@@ -110,9 +112,33 @@ if (env.TESSERA_TEST_PG_URL) {
   }
 }
 
+const tapFile = join(runTmp, 'results.tap');
+
+/** `N passed, N failed, N skipped` from the TAP summary, or undefined if the run wrote none. */
+function totals(): string | undefined {
+  let tap: string;
+  try {
+    tap = readFileSync(tapFile, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const count = (name: string) => Number(new RegExp(`^# ${name} (\\d+)$`, 'm').exec(tap)?.[1] ?? 0);
+  return `${count('pass')} passed, ${count('fail') + count('cancelled')} failed, ${count('skipped')} skipped`;
+}
+
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...files],
+  [
+    '--import',
+    'tsx',
+    '--test',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    // A TAP copy, read back below for the one-line total CI looks for.
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tapFile}`,
+    ...files,
+  ],
   {
     cwd: root,
     env,
@@ -132,5 +158,7 @@ const code = await new Promise<number>((resolveCode) => {
   });
 });
 
+const summary = totals();
+if (summary) console.log(`tests: ${summary}`);
 cleanup();
 process.exit(stopping && code === 0 ? 1 : code);

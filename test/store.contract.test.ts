@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { Database } from '../src/store/sql/schema.js';
 import {
   type AuthorizationCode,
@@ -142,10 +142,19 @@ forEachEngine('store contract', (t, engine) => {
   });
 
   describe('migrations', () => {
-    it('applies the initial migration once; later calls apply nothing', async () => {
+    it('applies every migration once, in order; later calls apply nothing', async () => {
       const fresh = await engine.create({ migrate: false });
       try {
-        assert.deepEqual(await fresh.store.migrate(), ['0001_initial']);
+        const applied = await fresh.store.migrate();
+        assert.equal(applied[0], '0001_initial');
+        assert.deepEqual(applied, [...applied].sort());
+        // What was reported is exactly what the migrator recorded.
+        const recorded = await sql<{
+          name: string;
+        }>`select name from kysely_migration order by name`
+          .execute(fresh.db)
+          .then((r) => r.rows.map((row) => row.name));
+        assert.deepEqual(recorded, applied);
         assert.deepEqual(await fresh.store.migrate(), []);
         assert.deepEqual(await fresh.store.migrate(), []);
         // The schema is there and usable through an independent connection.

@@ -7,6 +7,7 @@ import {
   ValidationError,
   checkId,
   checkSeconds,
+  checkTenantsExist,
   checkUrl,
   iso,
 } from './context.js';
@@ -146,6 +147,7 @@ export async function createClient(
     updatedAt: now,
   };
   checkConsistency(client);
+  await checkTenantsExist(ctx, input.tenants ?? []);
   await ctx.store.createClient({ ...client, tenantIds: input.tenants ?? [] });
   return clientView((await ctx.store.getClient(client.id)) as Client, secret);
 }
@@ -175,6 +177,7 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
     ...(input.tenants !== undefined && { tenantIds: input.tenants }),
   };
   checkConsistency({ ...current, ...patch });
+  await checkTenantsExist(ctx, input.tenants ?? []);
   return clientView(await ctx.store.updateClient(id, { ...patch, updatedAt: ctx.clock() }));
 }
 

@@ -65,3 +65,13 @@ export function checkSeconds(what: string, value: number | undefined): number | 
   }
   return value;
 }
+
+/**
+ * Every tenant named exists. The store would refuse the write anyway, but without saying
+ * which reference was missing; the operator gets the id.
+ */
+export async function checkTenantsExist(ctx: AdminContext, ids: readonly string[]): Promise<void> {
+  for (const id of ids) {
+    if (!(await ctx.store.getTenant(id))) throw new ValidationError(`tenant ${id} not found`);
+  }
+}

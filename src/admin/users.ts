@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
 import type { User } from '../store/store.js';
-import { type AdminContext, ValidationError, checkEmail, iso } from './context.js';
+import {
+  type AdminContext,
+  ValidationError,
+  checkEmail,
+  checkTenantsExist,
+  iso,
+} from './context.js';
 
 /** Wire/JSON view of a user; never the password hash. */
 export function userView(u: User) {
@@ -29,6 +35,7 @@ export async function createUser(
 ) {
   if (input.tenants.length === 0)
     throw new ValidationError('a user belongs to at least one --tenant');
+  await checkTenantsExist(ctx, input.tenants);
   const user: Omit<User, 'tenants'> = {
     id: randomUUID(),
     email: checkEmail(input.email),

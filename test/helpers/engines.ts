@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, before, beforeEach, describe } from 'node:test';
 import type { Kysely } from 'kysely';
 import pg from 'pg';
@@ -29,6 +30,11 @@ export interface TestDatabase {
   close(): Promise<void>;
 }
 
+export interface SuiteOptions extends CreateOptions {
+  /** Run the suite only for these engines (default: all). */
+  readonly only?: readonly EngineName[];
+}
+
 export interface CreateOptions {
   /** Run the migrations before returning (default true). */
   readonly migrate?: boolean;
@@ -47,8 +53,8 @@ export interface Engine {
 const pgUrl = process.env.TESSERA_TEST_PG_URL;
 const inCi = process.env.CI === 'true';
 
-function randomName(): string {
-  return `t_${randomBytes(8).toString('hex')}`;
+function randomName(prefix: string): string {
+  return `${prefix}_${randomBytes(8).toString('hex')}`;
 }
 
 async function adminQuery(sqlText: string): Promise<void> {
@@ -62,8 +68,61 @@ async function adminQuery(sqlText: string): Promise<void> {
   }
 }
 
-async function finish(store: SqlStore, options: CreateOptions): Promise<void> {
-  if (options.migrate ?? true) await store.migrate();
+function databaseUrl(name: string): string {
+  if (!pgUrl) throw new Error('TESSERA_TEST_PG_URL is not set');
+  const url = new URL(pgUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** PostgreSQL 15+ copies a small database much faster with FILE_COPY; older servers lack it. */
+let fileCopy = true;
+
+/**
+ * CREATE DATABASE, optionally from a template. A template still held by a connection that is
+ * closing (pg's pool.end() resolves before its sockets are closed) is retried briefly.
+ */
+async function createDatabase(name: string, template?: string): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    const from = template === undefined ? '' : ` TEMPLATE ${template}`;
+    const strategy = fileCopy ? ' STRATEGY = FILE_COPY' : '';
+    try {
+      await adminQuery(`CREATE DATABASE ${name}${from}${strategy}`);
+      return;
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (fileCopy && (code === '42601' || code === '42704')) {
+        fileCopy = false; // syntax error / unknown option: a server without STRATEGY
+      } else if (code === '55006' && attempt < 100) {
+        await sleep(20); // "source database is being accessed by other users"
+      } else {
+        throw err;
+      }
+    }
+  }
+}
+
+/** One migrated template database per test process; each test's database is a copy of it. */
+let template: Promise<string> | undefined;
+
+function migratedTemplate(): Promise<string> {
+  template ??= (async () => {
+    const name = randomName('tmpl');
+    await createDatabase(name);
+    process.on('beforeExit', () => {
+      const drop = template;
+      template = undefined;
+      if (drop) void adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`).catch(() => {});
+    });
+    const store = createSqlStore(databaseUrl(name), { poolSize: 1 });
+    try {
+      await store.migrate();
+    } finally {
+      await store.close();
+    }
+    return name;
+  })();
+  return template;
 }
 
 const sqlite: Engine = {
@@ -86,7 +145,7 @@ const sqlite: Engine = {
       }
     };
     try {
-      await finish(store, options);
+      if (options.migrate ?? true) await store.migrate();
     } catch (err) {
       await close();
       throw err;
@@ -105,16 +164,15 @@ const postgres: Engine = {
           'TESSERA_TEST_PG_URL is not set (run the tests through test/run.ts with PostgreSQL installed)',
       }),
   async create(options = {}) {
-    if (!pgUrl) throw new Error('TESSERA_TEST_PG_URL is not set');
-    const name = randomName();
-    await adminQuery(`CREATE DATABASE ${name}`);
-    const url = new URL(pgUrl);
-    url.pathname = `/${name}`;
+    const name = randomName('t');
+    // A copy of the migrated template is migrated already; the bare one comes from template1.
+    await createDatabase(name, (options.migrate ?? true) ? await migratedTemplate() : undefined);
+    const url = databaseUrl(name);
     const store = createSqlStore(
-      url.toString(),
+      url,
       options.poolSize === undefined ? {} : { poolSize: options.poolSize },
     );
-    const { db } = openDatabase(url.toString(), { poolSize: 2 });
+    const { db } = openDatabase(url, { poolSize: 2 });
     let closed = false;
     const close = async (): Promise<void> => {
       if (closed) return;
@@ -126,13 +184,7 @@ const postgres: Engine = {
         await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       }
     };
-    try {
-      await finish(store, options);
-    } catch (err) {
-      await close();
-      throw err;
-    }
-    return { engine: 'postgres', url: url.toString(), store, db, close };
+    return { engine: 'postgres', url, store, db, close };
   },
 };
 
@@ -146,9 +198,11 @@ export const ENGINES: readonly Engine[] = [sqlite, postgres];
 export function forEachEngine(
   title: string,
   body: (current: () => TestDatabase, engine: Engine) => void,
-  options: CreateOptions = {},
+  options: SuiteOptions = {},
 ): void {
+  const { only, ...createOptions } = options;
   for (const engine of ENGINES) {
+    if (only && !only.includes(engine.name)) continue;
     const mustFail = !engine.available && inCi;
     const skip = !engine.available && !inCi ? (engine.reason ?? true) : false;
     describe(`${title} [${engine.name}]`, { skip }, () => {
@@ -161,7 +215,7 @@ export function forEachEngine(
         });
       } else {
         beforeEach(async () => {
-          db = await engine.create(options);
+          db = await engine.create(createOptions);
         });
         afterEach(async () => {
           const open = db;

@@ -1,6 +1,6 @@
 import type { Deps } from '../../../server/deps.js';
 import type { Client, RefreshToken } from '../../../store/store.js';
-import { InvalidGrant, InvalidScope } from '../../errors.js';
+import { InvalidGrant, InvalidScope, InvalidTarget } from '../../errors.js';
 import type { Grant, GrantContext } from '../grant.js';
 import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
 
@@ -53,6 +53,10 @@ export const refreshToken: Grant = {
     const granted = token.scope.split(' ').filter((s) => s.length > 0);
     for (const s of requested) {
       if (!granted.includes(s)) throw new InvalidScope(`scope ${s} exceeds the original grant`);
+    }
+    // RFC 8707 §2.2: a resource other than the grant's audience cannot be honoured.
+    if (params['resource'] !== undefined && params['resource'] !== token.audience) {
+      throw new InvalidTarget('resource is not the audience of this grant');
     }
 
     if (!(await deps.store.rotateRefreshToken(hash, now))) {

@@ -24,7 +24,16 @@ export async function revokeGrant(
     .insertInto('revoked_grants')
     .values({ grant_id: grantId, revoked_at: now, expires_at: expiresAt })
     .onConflict((oc) =>
-      oc.column('grant_id').doUpdateSet((eb) => ({ expires_at: eb.ref('excluded.expires_at') })),
+      // Keep the later expiry: a second revocation must not shorten how long it is remembered.
+      // (CASE, not GREATEST/MAX, which differ between PostgreSQL and SQLite.)
+      oc.column('grant_id').doUpdateSet((eb) => ({
+        expires_at: eb
+          .case()
+          .when('excluded.expires_at', '>', eb.ref('revoked_grants.expires_at'))
+          .then(eb.ref('excluded.expires_at'))
+          .else(eb.ref('revoked_grants.expires_at'))
+          .end(),
+      })),
     )
     .execute();
 }
