@@ -8,21 +8,21 @@ export const LAUNCH_SUBJECT_PREFIX = 'spaces:';
 /**
  * Checks that the subject behind a code or refresh family may still get tokens for this
  * client and tenant: the user exists, is enabled and still belongs to the tenant (a launch
- * subject is bound to its own tenant), and the client still serves the tenant.
+ * subject is bound to its own tenant), and the client still serves the tenant. `subject`
+ * null is the client itself (client_credentials), whose tenant came from its bindings.
  */
 export async function resolveSubject(
   deps: Deps,
   client: Client,
-  subject: string,
+  subject: string | null,
   tenantId: string | null,
 ): Promise<{ email?: string | undefined }> {
-  if (
-    tenantId !== null &&
-    client.tenants.length > 0 &&
-    !client.tenants.some((t) => t.id === tenantId)
-  ) {
+  const bound = client.tenants.some((t) => t.id === tenantId);
+  // An unbound client serves its users' tenants; a bound one, and any client's own tokens, only its bindings.
+  if (tenantId !== null && !bound && (subject === null || client.tenants.length > 0)) {
     throw new InvalidGrant('the client is no longer bound to this tenant');
   }
+  if (subject === null) return {};
   if (subject.startsWith(LAUNCH_SUBJECT_PREFIX)) {
     if (subject !== `${LAUNCH_SUBJECT_PREFIX}${tenantId ?? ''}`)
       throw new InvalidGrant('launch session for another tenant');

@@ -54,13 +54,21 @@ export async function newSigningKey(
 }
 
 /**
- * The key that signs at `now`: the newest activated key that no rotation has retired, else
- * the newest activated one (`rows` in activation order, as the store lists them).
+ * The key that signs at `now`: the most recently activated one. Keys activated in the same
+ * second (a `--now` rotation right after the first key was made) are told apart by
+ * retirement: the one no rotation has retired is the successor. Picking by activation time,
+ * not by "not retired", matters when a second staged rotation retires a key that has not
+ * activated yet: the older key must still hand over at its successor's activation, since
+ * its publication ends relative to that moment.
  */
 export function currentSigner(rows: readonly SigningKey[], now: number): SigningKey | undefined {
   let current: SigningKey | undefined;
   for (const row of rows) {
-    if (row.activatesAt <= now && (row.publishUntil === null || !current)) current = row;
+    if (row.activatesAt > now) continue;
+    const newer = !current || row.activatesAt > current.activatesAt;
+    const tieBreak =
+      current !== undefined && row.activatesAt === current.activatesAt && row.publishUntil === null;
+    if (newer || tieBreak) current = row;
   }
   return current;
 }

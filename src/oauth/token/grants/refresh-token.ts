@@ -1,34 +1,7 @@
-import type { Deps } from '../../../server/deps.js';
-import type { Client, RefreshToken } from '../../../store/store.js';
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../../errors.js';
+import { resolveSubject } from '../../subject.js';
 import type { Grant, GrantContext } from '../grant.js';
 import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
-
-/** The user and tenant behind the family must still be valid for this client. */
-async function currentSubject(
-  deps: Deps,
-  client: Client,
-  token: RefreshToken,
-): Promise<{ email?: string }> {
-  if (
-    token.tenantId !== null &&
-    client.tenants.length > 0 &&
-    !client.tenants.some((t) => t.id === token.tenantId)
-  ) {
-    throw new InvalidGrant('the client is no longer bound to this tenant');
-  }
-  if (token.userId === null) {
-    if (token.tenantId !== null && client.tenants.length === 0)
-      throw new InvalidGrant('the client is no longer bound to this tenant');
-    return {};
-  }
-  const user = await deps.store.getUser(token.userId);
-  if (!user || user.disabledAt !== null) throw new InvalidGrant('the user is no longer active');
-  if (token.tenantId !== null && !user.tenants.includes(token.tenantId)) {
-    throw new InvalidGrant('the user is no longer a member of this tenant');
-  }
-  return { email: user.email };
-}
 
 /**
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use consumes the token in one
@@ -79,7 +52,7 @@ export const refreshToken: Grant = {
         throw new InvalidGrant('refresh token already used; its grant has been revoked');
       }
     }
-    const subject = await currentSubject(deps, client, token);
+    const subject = await resolveSubject(deps, client, token.userId, token.tenantId);
     const scopes = requested.length > 0 ? requested : granted;
     return issueTokens(deps, {
       client,
