@@ -72,6 +72,11 @@ export const optionSchemas = {
     env: 'TESSERA_DATABASE_URL',
     doc: 'Store URL: `sqlite:<path>` (embedded, default) or `postgres://…`.',
   },
+  poolSize: {
+    schema: z.coerce.number().int().min(1).max(1000),
+    default: 10,
+    doc: 'PostgreSQL connections per process (each `--workers` process has its own pool); keep pool size × processes × nodes within the server\'s `max_connections`. Ignored for SQLite.',
+  },
   port: {
     schema: z.coerce.number().int().min(0).max(65535),
     default: 8080,
@@ -173,6 +178,31 @@ export const optionSchemas = {
       'https://partners.dnaspaces.eu',
     ],
     doc: 'Cisco Spaces `baseUrl`s a launch token may name; its public key is fetched only from these. http only for loopback, and only when listed explicitly.',
+  },
+  throttleWindow: {
+    schema: seconds,
+    default: 900,
+    doc: 'Window, seconds, over which failed client authentications and logins are counted; a throttled caller waits until it ends.',
+  },
+  clientAuthFailureLimit: {
+    schema: z.coerce.number().int().min(1),
+    default: 10,
+    doc: 'Failed client authentications per (client_id, IP) in a window before that pair is refused (401 + `Retry-After`).',
+  },
+  clientAuthIpFailureLimit: {
+    schema: z.coerce.number().int().min(1),
+    default: 100,
+    doc: 'Failed client authentications per IP, any client, in a window before that IP is refused.',
+  },
+  loginFailureLimit: {
+    schema: z.coerce.number().int().min(1),
+    default: 5,
+    doc: 'Failed logins per account (email as typed) in a window before it is locked until the window ends.',
+  },
+  loginIpFailureLimit: {
+    schema: z.coerce.number().int().min(1),
+    default: 50,
+    doc: 'Failed logins per IP in a window before that IP is locked out of the login form.',
   },
   tokenEndpointAliases: {
     schema: list,

@@ -38,6 +38,15 @@ function clientFailure(basic: boolean, description: string): InvalidClient {
   return err;
 }
 
+function throttled(basic: boolean, seconds: number): InvalidClient {
+  const err = clientFailure(
+    basic,
+    'too many failed client authentications from this address; retry later',
+  );
+  err.headers['retry-after'] = String(seconds);
+  return err;
+}
+
 /**
  * Authenticates the client of a token, revocation or introspection request:
  * `client_secret_basic`, the secret in the body (form or JSON), or — for a public client —
@@ -60,6 +69,14 @@ export async function authenticateClient(
   const id = basic?.id ?? params['client_id'];
   const secret = basic?.secret ?? params['client_secret'];
   if (id === undefined) throw clientFailure(false, 'client authentication required');
+  // Throttled per (client_id, IP) and per IP: an attacker who knows a public client id such
+  // as `dnaspaces` locks out only their own address, never the platform calling from elsewhere.
+  const rules = [
+    { key: `client:${id}\n${request.ip}`, limit: deps.config.clientAuthFailureLimit },
+    { key: `client-ip:${request.ip}`, limit: deps.config.clientAuthIpFailureLimit },
+  ];
+  const wait = deps.throttle.retryAfter(rules.map((r) => r.key));
+  if (wait > 0) throw throttled(basic !== undefined, wait);
   const client = await deps.clients.get(id);
   if (client && client.secretHash === null) {
     if (secret !== undefined)
@@ -73,6 +90,11 @@ export async function authenticateClient(
       (client?.previousSecretHash != null &&
         (client.previousSecretExpiresAt ?? 0) > now &&
         deps.crypto.verifySecret(secret, client.previousSecretHash)));
-  if (!client || !ok) throw clientFailure(basic !== undefined, 'client authentication failed');
+  if (!client || !ok) {
+    // Counted only after the secret check failed: a caller with the right secret is never slowed.
+    const blockedFor = await deps.throttle.fail(rules);
+    if (blockedFor > 0) throw throttled(basic !== undefined, blockedFor);
+    throw clientFailure(basic !== undefined, 'client authentication failed');
+  }
   return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };
 }

@@ -3,6 +3,7 @@ import type { Config } from '../config/options.js';
 import type { ClientCache } from '../oauth/client-cache.js';
 import type { DialectRegistry } from '../oauth/dialects/index.js';
 import type { LaunchKeySource } from '../spaces/launch-token.js';
+import type { Throttle } from '../http/throttle.js';
 import type { Store } from '../store/store.js';
 import type { Keystore } from '../tokens/keystore.js';
 import type { Crypto } from '../tokens/master-key.js';
@@ -17,6 +18,8 @@ export interface Deps {
   readonly dialects: DialectRegistry;
   /** Cisco Spaces launch-token keys, fetched from allow-listed base URLs and cached. */
   readonly launchKeys: LaunchKeySource;
+  /** Failed client authentication and login throttling. */
+  readonly throttle: Throttle;
   /** Seconds since the epoch. */
   readonly clock: () => number;
   readonly logger: Logger;

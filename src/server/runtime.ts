@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
+import { Throttle } from '../http/throttle.js';
 import { ClientCache } from '../oauth/client-cache.js';
 import { createDialectRegistry } from '../oauth/dialects/index.js';
 import { createLaunchKeySource } from '../spaces/launch-token.js';
@@ -26,7 +27,7 @@ export async function openRuntime(
   opts: RuntimeOptions,
 ): Promise<Deps & { close(): Promise<void> }> {
   const dialects = createDialectRegistry(config);
-  const store = createSqlStore(config.database);
+  const store = createSqlStore(config.database, { poolSize: config.poolSize });
   try {
     if (opts.migrate ?? true) {
       const applied = await store.migrate();
@@ -51,6 +52,7 @@ export async function openRuntime(
       clients: new ClientCache(store, config.clientCacheTtl, clock),
       dialects,
       launchKeys: createLaunchKeySource(),
+      throttle: new Throttle(store, clock, config.throttleWindow),
       clock,
       logger: opts.logger,
       close: () => store.close(),

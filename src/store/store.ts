@@ -246,6 +246,16 @@ export interface Store {
    */
   recordLaunchToken(tokenHash: string, expiresAt: number): Promise<boolean>;
 
-  /** Deletes expired codes, refresh tokens, revocations, sessions and launch records; safe to run on every node at once. */
+  /**
+   * Counts a failure against `key` in a fixed window of `window` seconds (a new window starts
+   * when the stored one is that old). One upsert; returns the count including this failure.
+   */
+  recordFailure(
+    key: string,
+    now: number,
+    window: number,
+  ): Promise<{ count: number; windowStart: number }>;
+
+  /** Deletes expired codes, refresh tokens, revocations, sessions, launch records and day-old throttle counters; safe to run on every node at once. */
   sweepExpired(now: number): Promise<number>;
 }

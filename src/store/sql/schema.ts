@@ -138,6 +138,12 @@ export interface LaunchTokensTable {
   expires_at: number;
 }
 
+export interface ThrottleCountersTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_telemetry: TenantTelemetryTable;
@@ -152,4 +158,5 @@ export interface Database {
   revoked_grants: RevokedGrantsTable;
   sessions: SessionsTable;
   launch_tokens: LaunchTokensTable;
+  throttle_counters: ThrottleCountersTable;
 }

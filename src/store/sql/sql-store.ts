@@ -8,6 +8,7 @@ import * as revocations from './repositories/revocations.js';
 import * as sessions from './repositories/sessions.js';
 import * as keys from './repositories/signing-keys.js';
 import * as tenants from './repositories/tenants.js';
+import * as throttle from './repositories/throttle.js';
 import * as users from './repositories/users.js';
 
 export interface SqlStore extends Store {
@@ -69,6 +70,7 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     findSession: (h, now) => sessions.findSession(db, h, now),
     endSession: (h, now) => sessions.endSession(db, h, now),
     recordLaunchToken: (h, exp) => sessions.recordLaunchToken(db, h, exp),
+    recordFailure: (key, now, window) => throttle.recordFailure(db, key, now, window),
 
     sweepExpired: (now) => revocations.sweepExpired(db, now),
   };

@@ -1,0 +1,54 @@
+import type { Store } from '../store/store.js';
+
+export interface ThrottleRule {
+  readonly key: string;
+  readonly limit: number;
+}
+
+/**
+ * Failure throttling shared by every node. Failures are counted in the store (one upsert per
+ * key, on the failure path only), and a key found over its limit is also remembered here until
+ * its window ends, so refusing a throttled caller — and letting a good one through — never
+ * reads the store. A node that has not yet seen a failure for a key learns of the shared count
+ * at that key's next failure, so spreading attempts over N nodes buys at most N extra tries.
+ */
+export class Throttle {
+  private readonly blocked = new Map<string, number>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number,
+    private readonly window: number,
+    /** Bounds memory under a flood of distinct keys. */
+    private readonly maxEntries = 100_000,
+  ) {}
+
+  /** Seconds until none of `keys` is blocked (0: go ahead). Local only. */
+  retryAfter(keys: readonly string[]): number {
+    const now = this.clock();
+    let wait = 0;
+    for (const key of keys) {
+      const until = this.blocked.get(key);
+      if (until === undefined) continue;
+      if (until <= now) this.blocked.delete(key);
+      else wait = Math.max(wait, until - now);
+    }
+    return wait;
+  }
+
+  /** Counts a failure against each rule's key; returns seconds to wait if any is now over its limit. */
+  async fail(rules: readonly ThrottleRule[]): Promise<number> {
+    const now = this.clock();
+    const counts = await Promise.all(
+      rules.map((r) => this.store.recordFailure(r.key, now, this.window)),
+    );
+    rules.forEach((rule, i) => {
+      const c = counts[i];
+      if (c && c.count >= rule.limit) {
+        if (this.blocked.size >= this.maxEntries) this.blocked.clear();
+        this.blocked.set(rule.key, c.windowStart + this.window);
+      }
+    });
+    return this.retryAfter(rules.map((r) => r.key));
+  }
+}
