@@ -5,6 +5,7 @@ import { parseScope } from '../oauth/token/issue.js';
 import {
   type AdminContext,
   ValidationError,
+  audited,
   checkId,
   checkSeconds,
   checkTenantsExist,
@@ -149,6 +150,7 @@ export async function createClient(
   checkConsistency(client);
   await checkTenantsExist(ctx, input.tenants ?? []);
   await ctx.store.createClient({ ...client, tenantIds: input.tenants ?? [] });
+  await audited(ctx, { type: 'client.created', clientId: client.id });
   return clientView((await ctx.store.getClient(client.id)) as Client, secret);
 }
 
@@ -178,7 +180,13 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
   };
   checkConsistency({ ...current, ...patch });
   await checkTenantsExist(ctx, input.tenants ?? []);
-  return clientView(await ctx.store.updateClient(id, { ...patch, updatedAt: ctx.clock() }));
+  const updated = await ctx.store.updateClient(id, { ...patch, updatedAt: ctx.clock() });
+  await audited(ctx, {
+    type: 'client.updated',
+    clientId: id,
+    reason: `changed: ${Object.keys(patch).join(', ') || 'nothing'}`,
+  });
+  return clientView(updated);
 }
 
 export async function getClient(ctx: AdminContext, id: string) {
@@ -193,6 +201,7 @@ export async function listClients(ctx: AdminContext) {
 
 export async function deleteClient(ctx: AdminContext, id: string) {
   if (!(await ctx.store.deleteClient(id))) throw new ValidationError(`client ${id} not found`);
+  await audited(ctx, { type: 'client.deleted', clientId: id });
   return { client_id: id, deleted: true };
 }
 
@@ -209,8 +218,11 @@ export async function rotateSecret(
   const secret = opts.secret !== undefined ? checkImportedSecret(opts.secret) : opaqueToken();
   const now = ctx.clock();
   const until = opts.graceSeconds > 0 ? now + opts.graceSeconds : null;
-  return clientView(
-    await ctx.store.rotateClientSecret(id, ctx.crypto.hashSecret(secret), until, now),
-    secret,
-  );
+  const rotated = await ctx.store.rotateClientSecret(id, ctx.crypto.hashSecret(secret), until, now);
+  await audited(ctx, {
+    type: 'client.secret_rotated',
+    clientId: id,
+    reason: `previous secret valid for ${opts.graceSeconds} s`,
+  });
+  return clientView(rotated, secret);
 }

@@ -1,7 +1,16 @@
+import type { AuditInput } from '../observability/audit.js';
 import type { Deps } from '../server/deps.js';
 
 /** What the management services need; the CLI and (later) the admin API both provide it. */
-export type AdminContext = Pick<Deps, 'store' | 'crypto' | 'clock' | 'config' | 'dialects'>;
+export type AdminContext = Pick<
+  Deps,
+  'store' | 'crypto' | 'clock' | 'config' | 'dialects' | 'audit'
+>;
+
+/** Records a management change in the audit trail, durably, once it has been made. */
+export function audited(ctx: AdminContext, event: AuditInput): Promise<void> {
+  return ctx.audit.record({ reason: 'management change', ...event });
+}
 
 /** A request the service refuses, with a message meant for the operator. */
 export class ValidationError extends Error {

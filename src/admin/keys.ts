@@ -1,6 +1,6 @@
 import { type SigningAlg, currentSigner, rotateSigningKey } from '../tokens/keystore.js';
 import type { SigningKey } from '../store/store.js';
-import { type AdminContext, iso } from './context.js';
+import { type AdminContext, audited, iso } from './context.js';
 
 function keyStatus(k: SigningKey, signer: SigningKey | undefined, now: number): string {
   if (k.publishUntil !== null && k.publishUntil <= now) return 'expired';
@@ -50,6 +50,10 @@ export async function rotateKey(
     publishAhead: ctx.config.keyPublishAhead,
     immediate: opts.now,
     retainFor: (await longestAccessTokenTtl(ctx)) + clockSkew,
+  });
+  await audited(ctx, {
+    type: 'key.rotated',
+    reason: `${key.kid} (${key.alg}) signs from ${iso(key.activatesAt) ?? ''}`,
   });
   const keys = await ctx.store.listSigningKeys();
   return keyView(key, keys, ctx.clock());

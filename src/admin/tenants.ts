@@ -2,6 +2,7 @@ import type { Telemetry, Tenant } from '../store/store.js';
 import {
   type AdminContext,
   ValidationError,
+  audited,
   checkDomain,
   checkEmail,
   checkId,
@@ -50,13 +51,20 @@ export async function createTenant(ctx: AdminContext, id: string, input: TenantI
     createdAt: ctx.clock(),
   };
   await ctx.store.createTenant(tenant);
+  await audited(ctx, { type: 'tenant.created', tenantId: tenant.id });
   return tenantView(tenant);
 }
 
 export async function updateTenant(ctx: AdminContext, id: string, input: TenantInput) {
   const v = normalise(input);
   if (v.name === '') throw new ValidationError('a tenant name cannot be empty');
-  return tenantView(await ctx.store.updateTenant(id, v));
+  const updated = await ctx.store.updateTenant(id, v);
+  await audited(ctx, {
+    type: 'tenant.updated',
+    tenantId: id,
+    reason: `changed: ${Object.keys(v).join(', ') || 'nothing'}`,
+  });
+  return tenantView(updated);
 }
 
 export async function listTenants(ctx: AdminContext) {
@@ -66,5 +74,6 @@ export async function listTenants(ctx: AdminContext) {
 export async function setTelemetry(ctx: AdminContext, tenantId: string, entry: Telemetry) {
   if (!entry.name || !entry.type) throw new ValidationError('telemetry needs a name and a type');
   await ctx.store.setTelemetry(tenantId, entry);
+  await audited(ctx, { type: 'tenant.updated', tenantId, reason: `telemetry ${entry.name} set` });
   return { tenant_id: tenantId, ...entry };
 }

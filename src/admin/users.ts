@@ -4,6 +4,7 @@ import type { User } from '../store/store.js';
 import {
   type AdminContext,
   ValidationError,
+  audited,
   checkEmail,
   checkTenantsExist,
   iso,
@@ -45,6 +46,7 @@ export async function createUser(
     createdAt: ctx.clock(),
   };
   await ctx.store.createUser(user, input.tenants);
+  await audited(ctx, { type: 'user.created', userId: user.id });
   return userView({ ...user, tenants: [...input.tenants].sort() });
 }
 
@@ -53,9 +55,13 @@ export async function listUsers(ctx: AdminContext) {
 }
 
 export async function setPassword(ctx: AdminContext, email: string, password: string) {
-  return userView(await ctx.store.setUserPassword(checkEmail(email), await hashPassword(password)));
+  const user = await ctx.store.setUserPassword(checkEmail(email), await hashPassword(password));
+  await audited(ctx, { type: 'user.password_set', userId: user.id });
+  return userView(user);
 }
 
 export async function disableUser(ctx: AdminContext, email: string) {
-  return userView(await ctx.store.disableUser(checkEmail(email), ctx.clock()));
+  const user = await ctx.store.disableUser(checkEmail(email), ctx.clock());
+  await audited(ctx, { type: 'user.disabled', userId: user.id });
+  return userView(user);
 }

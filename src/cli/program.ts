@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { auditCommand } from './audit.js';
 import { clientCommand } from './client.js';
 import { createSqlStore } from '../store/sql/sql-store.js';
 import { configFor, globals, guarded } from './context.js';
@@ -44,5 +45,6 @@ export function buildProgram(): Command {
   program.addCommand(userCommand());
   program.addCommand(clientCommand());
   program.addCommand(keyCommand());
+  program.addCommand(auditCommand());
   return program;
 }

@@ -1,4 +1,4 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { Command, Option } from 'commander';
 import { seedDemo } from '../admin/demo.js';
@@ -39,15 +39,27 @@ async function runServer(load: Loader, opts: { json: boolean; worker: boolean })
   const initial = load();
   const logger = createLogger(initial.logLevel);
   const server = await bind(initial);
-  // With port 0 the default issuer can only be named once the port is known.
-  const config = initial.port === 0 ? load({ port: boundPort(server) }) : initial;
-  const deps = await openRuntime(config, { logger, migrate: !opts.worker && config.migrate });
-  const demo = config.demo && !opts.worker ? await seedDemo(deps) : undefined;
-  const app = await attach(server, deps);
+  let opened: Awaited<ReturnType<typeof openRuntime>> | undefined;
+  let started;
+  try {
+    // With port 0 the default issuer can only be named once the port is known.
+    const config = initial.port === 0 ? load({ port: boundPort(server) }) : initial;
+    opened = await openRuntime(config, { logger, migrate: !opts.worker && config.migrate });
+    const demo = config.demo && !opts.worker ? await seedDemo(opened) : undefined;
+    started = { config, deps: opened, demo, app: await attach(server, opened) };
+  } catch (err) {
+    // The bound socket would keep the process alive, listening but never answering.
+    server.close();
+    await opened?.close();
+    throw err;
+  }
+  const { config, deps, demo, app } = started;
   const sweep = setInterval(() => {
-    deps.store
-      .sweepExpired(deps.clock())
-      .catch((err: unknown) => logger.warn({ err }, 'sweep failed'));
+    const retention = deps.config.auditRetentionDays * 86_400_000;
+    Promise.all([
+      deps.store.sweepExpired(deps.clock()),
+      deps.store.sweepAuditEvents(Date.now() - retention),
+    ]).catch((err: unknown) => logger.warn({ err }, 'sweep failed'));
   }, SWEEP_INTERVAL_MS);
   sweep.unref();
 
@@ -99,6 +111,9 @@ function announce(config: Config, json: boolean, demo: Awaited<ReturnType<typeof
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
+/** How long workers get to finish in-flight requests after SIGTERM before they are killed. */
+const WORKER_STOP_TIMEOUT_MS = 35_000;
+
 async function runPrimary(config: Config, json: boolean): Promise<void> {
   const count = config.workers === 'auto' ? availableParallelism() : config.workers;
   if (config.port === 0) throw new Error('--workers needs an explicit --port');
@@ -107,18 +122,69 @@ async function runPrimary(config: Config, json: boolean): Promise<void> {
   const deps = await openRuntime(config, { logger, migrate: config.migrate });
   const demo = config.demo ? await seedDemo(deps) : undefined;
   await deps.close();
-  for (let i = 0; i < count; i++) cluster.fork({ TESSERA_CLUSTER_WORKER: '1' });
-  cluster.on('exit', (worker, code, signal) => {
-    if (code !== 0 && signal !== 'SIGTERM' && signal !== 'SIGINT') {
-      logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
-      cluster.fork({ TESSERA_CLUSTER_WORKER: '1' });
-    }
+
+  const fork = () => cluster.fork({ TESSERA_CLUSTER_WORKER: '1' });
+  const listened = new WeakSet<Worker>();
+  let stopping = false;
+  let started = false;
+  let failStart: (err: Error) => void = () => undefined;
+  const ready = new Promise<void>((resolve, reject) => {
+    failStart = reject;
+    cluster.on('listening', (worker) => {
+      listened.add(worker);
+      if (!started && Object.values(cluster.workers ?? {}).every((w) => w && listened.has(w))) {
+        started = true;
+        resolve();
+      }
+    });
   });
-  const stop = () => {
-    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+
+  const alive = () => Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+  /** SIGTERM to every worker; the primary exits once the last one has (see 'exit' below). */
+  const stopWorkers = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const w of alive()) w.process.kill('SIGTERM');
+    // A worker stuck in shutdown must not keep the primary (and the port) forever.
+    setTimeout(() => {
+      for (const w of alive()) w.process.kill('SIGKILL');
+    }, WORKER_STOP_TIMEOUT_MS).unref();
   };
+  const stop = () => {
+    stopWorkers();
+    if (alive().length === 0) process.exit(process.exitCode ?? 0);
+  };
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      // The primary goes when its last worker has.
+      if (alive().length === 0) process.exit(process.exitCode ?? 0);
+      return;
+    }
+    if (!started) {
+      // A worker that cannot start (port taken, store unreachable, bad TLS files) would fail
+      // again if restarted: the whole server fails, with the worker's error above.
+      failStart(
+        new Error(`a worker exited (${code ?? signal ?? '?'}) before listening; see above`),
+      );
+      return;
+    }
+    logger.error({ pid: worker.process.pid, code, signal }, 'worker died; starting another');
+    // Not in a tight loop if the replacement cannot start either.
+    setTimeout(() => stopping || fork(), listened.has(worker) ? 0 : 1000);
+  });
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+
+  for (let i = 0; i < count; i++) fork();
+  try {
+    await ready;
+  } catch (err) {
+    // The error is reported by the caller; the primary exits (1) when the workers have.
+    stopWorkers();
+    throw err;
+  }
+  // Announced only once every worker is listening, so the printed URL answers at once.
   announce(config, json, demo);
 }
 
@@ -133,6 +199,9 @@ export function serveCommand(): Command {
         if (!worker && config.workers !== 1) await runPrimary(config, opts.json === true);
         else await runServer(load, { json: opts.json === true, worker });
       });
+      // A worker that failed to start must exit: its IPC channel to the primary would keep it
+      // (and so the primary, waiting for it) alive.
+      if (process.exitCode && cluster.isWorker) process.exit(process.exitCode);
     },
   );
 }

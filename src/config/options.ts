@@ -75,7 +75,7 @@ export const optionSchemas = {
   poolSize: {
     schema: z.coerce.number().int().min(1).max(1000),
     default: 10,
-    doc: 'PostgreSQL connections per process (each `--workers` process has its own pool); keep pool size × processes × nodes within the server\'s `max_connections`. Ignored for SQLite.',
+    doc: "PostgreSQL connections per process (each `--workers` process has its own pool); keep pool size × processes × nodes within the server's `max_connections`. Ignored for SQLite.",
   },
   port: {
     schema: z.coerce.number().int().min(0).max(65535),
@@ -203,6 +203,11 @@ export const optionSchemas = {
     schema: z.coerce.number().int().min(1),
     default: 50,
     doc: 'Failed logins per IP in a window before that IP is locked out of the login form.',
+  },
+  auditRetentionDays: {
+    schema: z.coerce.number().int().min(1),
+    default: 90,
+    doc: 'Audit events older than this many days are deleted by the periodic sweep.',
   },
   tokenEndpointAliases: {
     schema: list,

@@ -38,6 +38,21 @@ function clientFailure(basic: boolean, description: string): InvalidClient {
   return err;
 }
 
+/**
+ * The client id a request claimed, authenticated or not, for the audit trail: from Basic
+ * if it parses, else from the body; bounded in length.
+ */
+export function attemptedClientId(request: FastifyRequest, params: Params): string | null {
+  let id: string | undefined;
+  try {
+    id = parseBasic(request.headers.authorization)?.id;
+  } catch {
+    id = undefined;
+  }
+  id ??= params['client_id'];
+  return id === undefined ? null : id.slice(0, 128);
+}
+
 function throttled(basic: boolean, seconds: number): InvalidClient {
   const err = clientFailure(
     basic,
@@ -93,7 +108,16 @@ export async function authenticateClient(
   if (!client || !ok) {
     // Counted only after the secret check failed: a caller with the right secret is never slowed.
     const blockedFor = await deps.throttle.fail(rules);
-    if (blockedFor > 0) throw throttled(basic !== undefined, blockedFor);
+    if (blockedFor > 0) {
+      await deps.audit.record({
+        type: 'client.throttled',
+        clientId: id.slice(0, 128),
+        reason: `too many failed authentications; refused for ${blockedFor} s`,
+        ip: request.ip,
+        requestId: request.id,
+      });
+      throw throttled(basic !== undefined, blockedFor);
+    }
     throw clientFailure(basic !== undefined, 'client authentication failed');
   }
   return { client, method: basic ? 'client_secret_basic' : 'client_secret_post' };

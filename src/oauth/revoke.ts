@@ -1,6 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateClient } from '../http/client-auth.js';
 import { readParams } from '../http/params.js';
+import { requestOrigin } from '../observability/audit.js';
 import type { Deps } from '../server/deps.js';
 import { InvalidRequest } from './errors.js';
 import { clientDialect } from './token/endpoint.js';
@@ -23,8 +24,14 @@ export async function revocationEndpoint(
   if (token === undefined) throw new InvalidRequest('token is required');
   const found = await findToken(deps, token);
   const now = deps.clock();
+  const audit = { type: 'token.revoked' as const, clientId: client.id, ...requestOrigin(request) };
   if (found?.kind === 'access_token' && found.payload.client_id === client.id) {
     await deps.store.revokeAccessToken(found.payload.jti, now, found.payload.exp);
+    await deps.audit.record({
+      ...audit,
+      tenantId: found.payload.tenant_id ?? null,
+      reason: `access token ${found.payload.jti}`,
+    });
   } else if (found?.kind === 'refresh_token' && found.row.clientId === client.id) {
     const until = familyRevocationExpiry(
       deps,
@@ -33,6 +40,11 @@ export async function revocationEndpoint(
       found.row.expiresAt,
     );
     await deps.store.revokeRefreshFamily(found.row.familyId, now, until);
+    await deps.audit.record({
+      ...audit,
+      tenantId: found.row.tenantId,
+      reason: `refresh token family ${found.row.familyId}`,
+    });
   }
   await reply.code(200).send();
 }

@@ -4,6 +4,7 @@ import type { ClientCache } from '../oauth/client-cache.js';
 import type { DialectRegistry } from '../oauth/dialects/index.js';
 import type { LaunchKeySource } from '../spaces/launch-token.js';
 import type { Throttle } from '../http/throttle.js';
+import type { AuditTrail } from '../observability/audit.js';
 import type { Store } from '../store/store.js';
 import type { Keystore } from '../tokens/keystore.js';
 import type { Crypto } from '../tokens/master-key.js';
@@ -18,6 +19,7 @@ export interface Deps {
   readonly dialects: DialectRegistry;
   /** Cisco Spaces launch-token keys, fetched from allow-listed base URLs and cached. */
   readonly launchKeys: LaunchKeySource;
+  readonly audit: AuditTrail;
   /** Failed client authentication and login throttling. */
   readonly throttle: Throttle;
   /** Seconds since the epoch. */

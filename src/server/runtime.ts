@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
 import { Throttle } from '../http/throttle.js';
 import { ClientCache } from '../oauth/client-cache.js';
+import { AuditTrail } from '../observability/audit.js';
 import { createDialectRegistry } from '../oauth/dialects/index.js';
 import { createLaunchKeySource } from '../spaces/launch-token.js';
 import { createSqlStore } from '../store/sql/sql-store.js';
@@ -42,6 +43,10 @@ export async function openRuntime(
     }
     const crypto = createCrypto(master.key);
     const clock = opts.clock ?? systemClock;
+    // Audit times are milliseconds; a test clock (seconds) is scaled so events follow it.
+    const audit = new AuditTrail(store, opts.logger, {
+      now: opts.clock ? () => clock() * 1000 : Date.now,
+    });
     const keystore = new Keystore({ store, crypto, clock, cacheTtl: config.keyCacheTtl });
     await keystore.ensureKey(config.signingAlg);
     return {
@@ -53,9 +58,13 @@ export async function openRuntime(
       dialects,
       launchKeys: createLaunchKeySource(),
       throttle: new Throttle(store, clock, config.throttleWindow),
+      audit,
       clock,
       logger: opts.logger,
-      close: () => store.close(),
+      close: async () => {
+        await audit.flush();
+        await store.close();
+      },
     };
   } catch (err) {
     await store.close();

@@ -135,6 +135,29 @@ export interface Session {
   readonly expiresAt: number;
 }
 
+/** One audit-trail entry; never carries a secret, code or token. */
+export interface AuditEvent {
+  readonly id: string;
+  /** Milliseconds since the epoch. */
+  readonly at: number;
+  readonly type: string;
+  readonly tenantId?: string | null;
+  readonly clientId?: string | null;
+  readonly userId?: string | null;
+  readonly ip?: string | null;
+  readonly requestId?: string | null;
+  readonly reason?: string | null;
+}
+
+export interface AuditFilter {
+  /** Milliseconds since the epoch, inclusive. */
+  readonly since?: number | undefined;
+  readonly type?: string | undefined;
+  readonly tenantId?: string | undefined;
+  readonly clientId?: string | undefined;
+  readonly limit: number;
+}
+
 /** Thrown when a unique key (tenant id or domain, user email, client id) is taken. */
 export class ConflictError extends Error {
   override name = 'ConflictError';
@@ -255,6 +278,12 @@ export interface Store {
     now: number,
     window: number,
   ): Promise<{ count: number; windowStart: number }>;
+
+  insertAuditEvents(events: readonly AuditEvent[]): Promise<void>;
+  /** Oldest first. */
+  listAuditEvents(filter: AuditFilter): Promise<AuditEvent[]>;
+  /** Deletes audit events older than `before` (milliseconds); returns how many. */
+  sweepAuditEvents(before: number): Promise<number>;
 
   /** Deletes expired codes, refresh tokens, revocations, sessions, launch records and day-old throttle counters; safe to run on every node at once. */
   sweepExpired(now: number): Promise<number>;

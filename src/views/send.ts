@@ -10,7 +10,7 @@ export async function sendPage(reply: FastifyReply, status: number, page: string
     .code(status)
     .header(
       'content-security-policy',
-      "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
     )
     .header('x-frame-options', 'DENY')
     .type('text/html; charset=utf-8')

@@ -1,10 +1,20 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { authenticateClient } from '../../http/client-auth.js';
-import { readParams } from '../../http/params.js';
+import { type Params, readParams } from '../../http/params.js';
+import { attemptedClientId } from '../../http/client-auth.js';
+import { requestOrigin } from '../../observability/audit.js';
+import type { Client } from '../../store/store.js';
 import type { Deps } from '../../server/deps.js';
-import { applyRequestAliases, type Dialect, renderTokenResponse } from '../dialects/index.js';
+import {
+  applyRequestAliases,
+  type Dialect,
+  type TokenResult,
+  renderTokenResponse,
+} from '../dialects/index.js';
 import {
   InvalidRequest,
+  OAuthError,
+  TemporarilyUnavailable,
   ServerError,
   UnauthorizedClient,
   UnsupportedGrantType,
@@ -31,12 +41,11 @@ function supportedGrant(grantType: string | undefined): Grant {
 }
 
 /** RFC 6749 §3.2 token endpoint: authenticate the client, pick the grant, shape the response by dialect. */
-export async function tokenEndpoint(
+async function issue(
   deps: Deps,
   request: FastifyRequest,
-  reply: FastifyReply,
-): Promise<void> {
-  const raw = readParams(request);
+  raw: Params,
+): Promise<{ body: object; client: Client; result: TokenResult; grantType: string }> {
   const { client } = await authenticateClient(request, raw, deps);
   const dialect = clientDialect(deps, client.dialect);
   const { params, clash } = applyRequestAliases(dialect, raw);
@@ -49,5 +58,44 @@ export async function tokenEndpoint(
     if (params[name] === undefined) throw new InvalidRequest(`${name} is required`);
   }
   const result = await grant.handle({ deps, request, client, dialect, params });
-  await reply.send(renderTokenResponse(dialect, result));
+  return { body: renderTokenResponse(dialect, result), client, result, grantType: grant.grantType };
+}
+
+/**
+ * The endpoint with its audit trail: a refusal is recorded (durably, before the answer) with
+ * the exact reason, so "why was my token request refused at 10:42?" has an answer; an
+ * issued token is recorded in the next batch.
+ */
+export async function tokenEndpoint(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): Promise<void> {
+  let raw: Params = {};
+  try {
+    raw = readParams(request);
+    const { body, client, result, grantType } = await issue(deps, request, raw);
+    deps.audit.enqueue({
+      type: 'token.issued',
+      clientId: client.id,
+      tenantId: result.tenantId,
+      reason: `grant_type=${grantType}`,
+      ...requestOrigin(request),
+    });
+    await reply.send(body);
+  } catch (err) {
+    if (
+      err instanceof OAuthError &&
+      !(err instanceof TemporarilyUnavailable) &&
+      !(err instanceof ServerError)
+    ) {
+      await deps.audit.record({
+        type: 'token.refused',
+        clientId: attemptedClientId(request, raw),
+        reason: `${err.code}: ${err.description}`,
+        ...requestOrigin(request),
+      });
+    }
+    throw err;
+  }
 }

@@ -13,6 +13,7 @@ import pg from 'pg';
 import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_sessions.js';
 import * as m0003 from './migrations/0003_throttle.js';
+import * as m0004 from './migrations/0004_audit.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scan), so the built package and tsx agree. */
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_sessions': m0002,
   '0003_throttle': m0003,
+  '0004_audit': m0004,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

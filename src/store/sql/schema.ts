@@ -144,6 +144,19 @@ export interface ThrottleCountersTable {
   count: number;
 }
 
+export interface AuditEventsTable {
+  id: string;
+  /** Milliseconds since the epoch (events within one second keep their order). */
+  at: number;
+  type: string;
+  tenant_id: string | null;
+  client_id: string | null;
+  user_id: string | null;
+  ip: string | null;
+  request_id: string | null;
+  reason: string | null;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_telemetry: TenantTelemetryTable;
@@ -159,4 +172,5 @@ export interface Database {
   sessions: SessionsTable;
   launch_tokens: LaunchTokensTable;
   throttle_counters: ThrottleCountersTable;
+  audit_events: AuditEventsTable;
 }

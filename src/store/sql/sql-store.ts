@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import { type OpenOptions, migrateToLatest, openDatabase } from './db.js';
+import * as audit from './repositories/audit.js';
 import * as codes from './repositories/authorization-codes.js';
 import * as clients from './repositories/clients.js';
 import * as refresh from './repositories/refresh-tokens.js';
@@ -70,6 +71,9 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     findSession: (h, now) => sessions.findSession(db, h, now),
     endSession: (h, now) => sessions.endSession(db, h, now),
     recordLaunchToken: (h, exp) => sessions.recordLaunchToken(db, h, exp),
+    insertAuditEvents: (events) => audit.insertAuditEvents(db, events),
+    listAuditEvents: (f) => audit.listAuditEvents(db, f),
+    sweepAuditEvents: (before) => audit.sweepAuditEvents(db, before),
     recordFailure: (key, now, window) => throttle.recordFailure(db, key, now, window),
 
     sweepExpired: (now) => revocations.sweepExpired(db, now),

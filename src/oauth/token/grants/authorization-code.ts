@@ -3,6 +3,7 @@ import type { Deps } from '../../../server/deps.js';
 import type { AuthorizationCode, Client } from '../../../store/store.js';
 import { InvalidGrant, InvalidRequest } from '../../errors.js';
 import { resolveSubject } from '../../subject.js';
+import { requestOrigin } from '../../../observability/audit.js';
 import type { Grant, GrantContext } from '../grant.js';
 import { familyRevocationExpiry, issueTokens, resolveAudience } from '../issue.js';
 
@@ -48,10 +49,14 @@ async function revokeReplayedGrant(
     now,
     familyRevocationExpiry(deps, client, ctx.dialect, familyExpiry),
   );
-  deps.logger.warn(
-    { client_id: client.id, grant: code.grantId },
-    'authorization code replayed: grant revoked',
-  );
+  await deps.audit.record({
+    type: 'code.replayed',
+    clientId: client.id,
+    tenantId: code.tenantId,
+    userId: code.userId,
+    reason: `code issued to ${code.clientId} redeemed again; grant ${code.grantId} revoked`,
+    ...requestOrigin(ctx.request),
+  });
 }
 
 /**

@@ -1,5 +1,6 @@
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../../errors.js';
 import { resolveSubject } from '../../subject.js';
+import { requestOrigin } from '../../../observability/audit.js';
 import type { Grant, GrantContext } from '../grant.js';
 import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
 
@@ -45,10 +46,14 @@ export const refreshToken: Grant = {
           now,
           familyRevocationExpiry(deps, client, dialect, token.expiresAt),
         );
-        deps.logger.warn(
-          { client_id: client.id, family: token.familyId },
-          'refresh token reuse: family revoked',
-        );
+        await deps.audit.record({
+          type: 'refresh.reused',
+          clientId: client.id,
+          tenantId: token.tenantId,
+          userId: token.userId,
+          reason: `rotated refresh token presented again; family ${token.familyId} revoked`,
+          ...requestOrigin(ctx.request),
+        });
         throw new InvalidGrant('refresh token already used; its grant has been revoked');
       }
     }

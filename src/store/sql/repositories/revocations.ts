@@ -68,7 +68,10 @@ export async function sweepExpired(db: Kysely<Database>, now: number): Promise<n
     db.deleteFrom('sessions').where('expires_at', '<', now).executeTakeFirst(),
     db.deleteFrom('launch_tokens').where('expires_at', '<', now).executeTakeFirst(),
     // Throttle windows are far shorter than a day; a day-old counter is dead.
-    db.deleteFrom('throttle_counters').where('window_start', '<', now - 86400).executeTakeFirst(),
+    db
+      .deleteFrom('throttle_counters')
+      .where('window_start', '<', now - 86400)
+      .executeTakeFirst(),
   ]);
   return results.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }
