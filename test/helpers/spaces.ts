@@ -1,0 +1,577 @@
+/**
+ * Helpers for the Cisco Spaces activation tests (test/spaces, test/browser, test/e2e):
+ *
+ * - a loopback fake of Cisco's partner key server (`/client/v1/partner/partnerPublicKey`,
+ *   `{status, data:[{version, publicKey}]}` with base64 SPKI DER keys) that counts requests;
+ * - RSA keys of 1024 or 2048 bits and RS256 launch JWTs minted with `node:crypto` (jose
+ *   refuses 1024-bit keys, which is exactly what Spaces uses);
+ * - a cookie jar and small request helpers for `inject`-driven browser flows (login form,
+ *   tenant picker, redirects);
+ * - a listening in-process server whose issuer is its real URL, and a redirect catcher.
+ */
+import assert from 'node:assert/strict';
+import { type KeyObject, createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
+import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { LightMyRequestResponse } from 'fastify';
+import type { OptionName } from '../../src/config/options.js';
+import { type TestApp, type TestClock, createTestApp } from './app.js';
+
+/* ------------------------------------------------------------------------------------------ */
+/* Keys and launch tokens                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface RsaKey {
+  readonly bits: 1024 | 2048;
+  readonly privateKey: KeyObject;
+  readonly publicKey: KeyObject;
+  /** The public key as Cisco publishes it: base64 of the SPKI DER encoding. */
+  readonly spki: string;
+}
+
+export function rsaKey(bits: 1024 | 2048): RsaKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
+  const spki = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+  return { bits, privateKey, publicKey, spki };
+}
+
+/** Claims of a Cisco Spaces launch token (no `iss`, `aud` or `typ`, as Cisco sends them). */
+export interface LaunchClaims {
+  readonly partnerTenantId: string;
+  readonly tenantId: number;
+  readonly baseUrl: string;
+  readonly appId: string;
+  readonly activationRefId: string;
+  readonly exp: number;
+  readonly [claim: string]: unknown;
+}
+
+/** Default claims for a launch of `partnerTenantId`, valid for 5 minutes after `now`. */
+export function launchClaims(
+  partnerTenantId: string,
+  baseUrl: string,
+  now: number,
+  extra: Partial<LaunchClaims> = {},
+): LaunchClaims {
+  return {
+    partnerTenantId,
+    tenantId: 31337,
+    baseUrl,
+    appId: 'app-4f1c',
+    activationRefId: 'act-9d2e7b',
+    exp: now + 300,
+    ...extra,
+  };
+}
+
+function b64url(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+/** An RS256 JWT over `claims`, signed with `node:crypto` (works for 1024-bit keys too). */
+export function mintLaunchToken(
+  key: KeyObject,
+  claims: LaunchClaims | Record<string, unknown>,
+  header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' },
+): string {
+  const input = `${b64url(header)}.${b64url(claims)}`;
+  const signature = cryptoSign('RSA-SHA256', Buffer.from(input), key).toString('base64url');
+  return `${input}.${signature}`;
+}
+
+/** The classic `alg: none` forgery: no signature at all. */
+export function unsignedToken(claims: Record<string, unknown>): string {
+  return `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.`;
+}
+
+/** The algorithm-confusion forgery: HS256 with the RSA public key's bytes as the HMAC secret. */
+export function hmacWithPublicKey(claims: Record<string, unknown>, key: RsaKey): string[] {
+  const input = `${b64url({ alg: 'HS256', typ: 'JWT' })}.${b64url(claims)}`;
+  // Both encodings a verifier might (wrongly) use as the "secret".
+  const secrets = [
+    Buffer.from(key.spki, 'base64'),
+    Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' })),
+  ];
+  return secrets.map(
+    (s) => `${input}.${createHmac('sha256', s).update(input).digest('base64url')}`,
+  );
+}
+
+/** Re-encodes the payload of a signed token, keeping header and signature (a forgery). */
+export function tamperPayload(token: string, patch: Record<string, unknown>): string {
+  const [h, p, s] = token.split('.') as [string, string, string];
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+  return `${h}.${b64url({ ...claims, ...patch })}.${s}`;
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Fake Cisco key server                                                                       */
+/* ------------------------------------------------------------------------------------------ */
+
+export const PARTNER_KEY_PATH = '/client/v1/partner/partnerPublicKey';
+
+export interface PublishedKey {
+  /** As Cisco lists it; a number or a string on the wire. */
+  readonly version: number | string;
+  readonly key: RsaKey;
+}
+
+export interface FakeKeyServer {
+  /** `http://127.0.0.1:<port>`, the `baseUrl` launch tokens name. */
+  readonly url: string;
+  /** Every request path (with query) received, in order. */
+  readonly requests: string[];
+  /** The keys served; may be changed between requests. */
+  keys: PublishedKey[];
+  close(): Promise<void>;
+}
+
+export async function startFakeKeyServer(keys: PublishedKey[]): Promise<FakeKeyServer> {
+  const requests: string[] = [];
+  const state = { keys };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = req.url ?? '/';
+    requests.push(path);
+    const entries = state.keys.map((k) => ({ version: k.version, publicKey: k.key.spki }));
+    let data: typeof entries | undefined;
+    if (req.method === 'GET' && path === PARTNER_KEY_PATH) data = entries;
+    else if (req.method === 'GET' && path.startsWith(`${PARTNER_KEY_PATH}/`)) {
+      const version = decodeURIComponent(path.slice(PARTNER_KEY_PATH.length + 1));
+      data = entries.filter((e) => String(e.version) === version);
+    }
+    if (data === undefined) {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: false, message: 'not found' }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ status: true, data }));
+  });
+  const port = await listenLoopback(server);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    get keys() {
+      return state.keys;
+    },
+    set keys(value) {
+      state.keys = value;
+    },
+    close: () => closeServer(server),
+  };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Cookies                                                                                     */
+/* ------------------------------------------------------------------------------------------ */
+
+export interface SetCookie {
+  readonly name: string;
+  readonly value: string;
+  /** Attribute names lower-cased; flags (HttpOnly, Secure) map to `true`. */
+  readonly attributes: Readonly<Record<string, string | true>>;
+}
+
+export function parseSetCookie(header: string): SetCookie {
+  const [pair = '', ...attrs] = header.split(';').map((s) => s.trim());
+  const eq = pair.indexOf('=');
+  const attributes: Record<string, string | true> = {};
+  for (const a of attrs) {
+    if (a.length === 0) continue;
+    const i = a.indexOf('=');
+    if (i === -1) attributes[a.toLowerCase()] = true;
+    else attributes[a.slice(0, i).toLowerCase()] = a.slice(i + 1);
+  }
+  return { name: pair.slice(0, eq), value: pair.slice(eq + 1), attributes };
+}
+
+/** Every `Set-Cookie` of a response, parsed. */
+export function setCookies(res: { headers: Record<string, unknown> }): SetCookie[] {
+  const raw = res.headers['set-cookie'];
+  const list = raw === undefined ? [] : Array.isArray(raw) ? (raw as string[]) : [String(raw)];
+  return list.map(parseSetCookie);
+}
+
+/** The `Set-Cookie` for `name`, if the response sets it. */
+export function setCookie(
+  res: { headers: Record<string, unknown> },
+  name: string,
+): SetCookie | undefined {
+  return setCookies(res).find((c) => c.name === name);
+}
+
+function expired(c: SetCookie): boolean {
+  const maxAge = c.attributes['max-age'];
+  if (typeof maxAge === 'string' && Number(maxAge) <= 0) return true;
+  const expires = c.attributes['expires'];
+  return typeof expires === 'string' && Date.parse(expires) <= Date.now();
+}
+
+/** A minimal browser cookie store for `inject` flows: name + path, expiry by Max-Age/Expires. */
+export class CookieJar {
+  private readonly cookies = new Map<string, { name: string; value: string; path: string }>();
+
+  /** Takes the cookies a response sets (and drops the ones it clears). */
+  absorb(res: { headers: Record<string, unknown> }): this {
+    for (const c of setCookies(res)) {
+      const path = typeof c.attributes['path'] === 'string' ? c.attributes['path'] : '/';
+      const id = `${c.name};${path}`;
+      if (expired(c)) this.cookies.delete(id);
+      else this.cookies.set(id, { name: c.name, value: c.value, path });
+    }
+    return this;
+  }
+
+  /** The `Cookie` header a browser would send to `url` (path only; one host here). */
+  header(url: string): string | undefined {
+    const path = new URL(url, 'http://x').pathname;
+    const matching = [...this.cookies.values()].filter(
+      (c) => path === c.path || path.startsWith(c.path.endsWith('/') ? c.path : `${c.path}/`),
+    );
+    return matching.length === 0
+      ? undefined
+      : matching.map((c) => `${c.name}=${c.value}`).join('; ');
+  }
+
+  get(name: string): string | undefined {
+    return [...this.cookies.values()].find((c) => c.name === name)?.value;
+  }
+
+  delete(name: string): void {
+    for (const [id, c] of this.cookies) if (c.name === name) this.cookies.delete(id);
+  }
+
+  set(name: string, value: string, path = '/'): void {
+    this.cookies.set(`${name};${path}`, { name, value, path });
+  }
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Inject flows                                                                                */
+/* ------------------------------------------------------------------------------------------ */
+
+export const SESSION_COOKIE = 'tessera_session';
+export const CSRF_COOKIE = 'tessera_csrf';
+
+const ENTITIES: Record<string, string> = {
+  '&amp;': '&',
+  '&lt;': '<',
+  '&gt;': '>',
+  '&quot;': '"',
+  '&#39;': "'",
+};
+
+function unescapeHtml(value: string): string {
+  return value.replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e] ?? e);
+}
+
+/** The `<input>` tags of a page, as attribute maps. */
+export function inputs(html: string): Record<string, string>[] {
+  const out: Record<string, string>[] = [];
+  for (const tag of html.match(/<input\b[^>]*>/g) ?? []) {
+    const attrs: Record<string, string> = {};
+    for (const m of tag.matchAll(/([a-zA-Z-]+)(?:="([^"]*)")?/g)) {
+      if (m[1] === 'input') continue;
+      attrs[(m[1] as string).toLowerCase()] = unescapeHtml(m[2] ?? '');
+    }
+    out.push(attrs);
+  }
+  return out;
+}
+
+/** The value of the hidden input `name`; fails the test when the page has none. */
+export function hiddenField(html: string, name: string): string {
+  const input = inputs(html).find((i) => i['type'] === 'hidden' && i['name'] === name);
+  assert.ok(input, `page has no hidden input "${name}"`);
+  return input['value'] ?? '';
+}
+
+/** The form state (`txn`, `csrf`) of a login or tenant-picker page. */
+export function formState(html: string): { txn: string; csrf: string } {
+  return { txn: hiddenField(html, 'txn'), csrf: hiddenField(html, 'csrf') };
+}
+
+export function isLoginPage(res: LightMyRequestResponse): boolean {
+  const names = inputs(res.body).map((i) => i['name']);
+  return (
+    res.headers['location'] === undefined && names.includes('email') && names.includes('password')
+  );
+}
+
+export function isTenantPicker(res: LightMyRequestResponse): boolean {
+  return res.statusCode === 200 && inputs(res.body).some((i) => i['name'] === 'tenant');
+}
+
+/** The tenant ids a picker offers, in order. */
+export function pickerTenants(html: string): string[] {
+  return inputs(html)
+    .filter((i) => i['name'] === 'tenant')
+    .map((i) => i['value'] ?? '');
+}
+
+/** GET with the jar's cookies; the response's cookies go back into the jar. */
+export async function browserGet(
+  t: TestApp,
+  jar: CookieJar,
+  url: string,
+): Promise<LightMyRequestResponse> {
+  const cookie = jar.header(url);
+  const res = await t.app.inject({
+    method: 'GET',
+    url,
+    headers: cookie === undefined ? {} : { cookie },
+  });
+  jar.absorb(res);
+  return res;
+}
+
+/** A form POST with the jar's cookies, as a browser submits it. */
+export async function browserPost(
+  t: TestApp,
+  jar: CookieJar,
+  url: string,
+  form: Record<string, string>,
+): Promise<LightMyRequestResponse> {
+  const cookie = jar.header(url);
+  const res = await t.app.inject({
+    method: 'POST',
+    url,
+    payload: new URLSearchParams(form).toString(),
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...(cookie !== undefined && { cookie }),
+    },
+  });
+  jar.absorb(res);
+  return res;
+}
+
+export function authorizeUrl(query: Record<string, string>): string {
+  return `/oauth/authorize?${new URLSearchParams(query).toString()}`;
+}
+
+/** Submits the login form of `page` (a login page response). */
+export function submitLogin(
+  t: TestApp,
+  jar: CookieJar,
+  page: LightMyRequestResponse,
+  email: string,
+  password: string,
+): Promise<LightMyRequestResponse> {
+  return browserPost(t, jar, '/oauth/authorize', { ...formState(page.body), email, password });
+}
+
+/** Submits the tenant picker of `page` with `tenant` chosen. */
+export function submitTenant(
+  t: TestApp,
+  jar: CookieJar,
+  page: LightMyRequestResponse,
+  tenant: string,
+): Promise<LightMyRequestResponse> {
+  return browserPost(t, jar, '/oauth/authorize', { ...formState(page.body), tenant });
+}
+
+/** The `Location` of a 303, parsed; fails the test on anything else. */
+export function redirectOf(res: LightMyRequestResponse): URL {
+  assert.equal(res.statusCode, 303, `expected a 303, got ${res.statusCode}: ${res.body}`);
+  const location = res.headers['location'];
+  assert.equal(typeof location, 'string');
+  return new URL(location as string);
+}
+
+/**
+ * Drives the whole browser side of an authorization request: the authorize GET, the login
+ * form when one is shown, the tenant picker when one is shown (choosing `tenant`, which is
+ * then required). Returns the final redirect.
+ */
+export async function authorize(
+  t: TestApp,
+  jar: CookieJar,
+  query: Record<string, string>,
+  user: { email: string; password: string },
+  tenant?: string,
+): Promise<URL> {
+  let res = await browserGet(t, jar, authorizeUrl(query));
+  if (isLoginPage(res)) res = await submitLogin(t, jar, res, user.email, user.password);
+  if (isTenantPicker(res)) {
+    assert.ok(tenant !== undefined, 'a tenant picker was shown but no tenant was given');
+    res = await submitTenant(t, jar, res, tenant);
+  }
+  return redirectOf(res);
+}
+
+/** The authorization code of a successful redirect (32 characters A–Z0–9). */
+export function codeOf(location: URL): string {
+  const code = location.searchParams.get('code');
+  assert.ok(code !== null, `no code in ${location.href}`);
+  assert.match(code, /^[A-Z0-9]{32}$/);
+  return code;
+}
+
+/** POSTs a token request as JSON, the body exactly `JSON.stringify(body)`. */
+export function jsonTokenRequest(
+  t: TestApp,
+  body: Record<string, string>,
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    payload: JSON.stringify(body),
+    headers: { 'content-type': 'application/json' },
+  });
+}
+
+/** POSTs a token request as a form. */
+export function formTokenRequest(
+  t: TestApp,
+  body: Record<string, string>,
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: 'POST',
+    url: '/oauth/token',
+    payload: new URLSearchParams(body).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+}
+
+/** The exact RFC 6749 §5.2 error: status, `{error, error_description}` and no-store. */
+export function assertOAuthError(res: LightMyRequestResponse, status: number, code: string): void {
+  assert.equal(res.statusCode, status, res.body);
+  assert.equal(res.headers['cache-control'], 'no-store');
+  const body = res.json<Record<string, unknown>>();
+  assert.deepEqual(Object.keys(body).sort(), ['error', 'error_description'], res.body);
+  assert.equal(body['error'], code, res.body);
+  assert.equal(typeof body['error_description'], 'string');
+}
+
+/** DESIGN §3: CSP without `form-action`, with `frame-ancestors 'none'`; never cached. */
+export function assertPageHeaders(res: LightMyRequestResponse): void {
+  assert.match(String(res.headers['content-type']), /^text\/html/);
+  const csp = String(res.headers['content-security-policy']);
+  assert.ok(csp.includes("frame-ancestors 'none'"), csp);
+  assert.ok(!csp.includes('form-action'), csp);
+  assert.equal(res.headers['cache-control'], 'no-store');
+  assert.equal(res.headers['referrer-policy'], 'no-referrer');
+}
+
+/** A bearer GET. */
+export function bearerGet(
+  t: TestApp,
+  url: string,
+  token: string | undefined,
+): Promise<LightMyRequestResponse> {
+  return t.app.inject({
+    method: 'GET',
+    url,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  });
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Real listening servers                                                                      */
+/* ------------------------------------------------------------------------------------------ */
+
+export function listenLoopback(server: Server, port = 0): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeAllConnections();
+  });
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  const port = await listenLoopback(probe);
+  await closeServer(probe);
+  return port;
+}
+
+/**
+ * createTestApp listening on 127.0.0.1 with the issuer set to its real URL. The port is
+ * probed free first and the issuer fixed before the app exists; a lost race is retried.
+ */
+export async function startListeningApp(
+  options: { flags?: Partial<Record<OptionName, unknown>>; clock?: TestClock } = {},
+): Promise<TestApp & { readonly url: string }> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const t = await createTestApp({
+      ...options,
+      flags: { ...options.flags, issuer: url },
+    });
+    try {
+      await t.app.listen({ port, host: '127.0.0.1' });
+      return Object.assign(t, { url });
+    } catch (err) {
+      await t.close();
+      if ((err as NodeJS.ErrnoException).code !== 'EADDRINUSE' || attempt >= 5) throw err;
+    }
+  }
+}
+
+export interface Catcher {
+  /** `http://127.0.0.1:<port>/cb`: register it as the redirect URI. */
+  readonly redirectUri: string;
+  /** Every URL received (absolute). */
+  readonly received: URL[];
+  /** Resolves with the next URL received from now on. */
+  next(): Promise<URL>;
+  close(): Promise<void>;
+}
+
+/** A tiny redirect-URI endpoint that records what the browser brings back. */
+export async function startCatcher(): Promise<Catcher> {
+  const received: URL[] = [];
+  let waiting: ((url: URL) => void)[] = [];
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname === '/cb') {
+      received.push(url);
+      const w = waiting;
+      waiting = [];
+      for (const resolve of w) resolve(url);
+    }
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+    res.end('<!doctype html><title>caught</title><p>caught</p>');
+  });
+  const port = await listenLoopback(server);
+  return {
+    redirectUri: `http://127.0.0.1:${port}/cb`,
+    received,
+    next: () => new Promise<URL>((resolve) => waiting.push(resolve)),
+    close: () => closeServer(server),
+  };
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Database state                                                                              */
+/* ------------------------------------------------------------------------------------------ */
+
+/** Rows of a read-only query against the test app's SQLite file. */
+export function dbRows<T = Record<string, unknown>>(
+  t: TestApp,
+  query: string,
+  ...params: unknown[]
+): T[] {
+  const db = new Database(join(t.dir, 'tessera.db'), { readonly: true, fileMustExist: true });
+  try {
+    return db.prepare(query).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}

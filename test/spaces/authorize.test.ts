@@ -1,0 +1,574 @@
+/**
+ * The authorization endpoint and its login (DESIGN §3 "Authorization endpoint and login"):
+ * the configuration-mismatch page that never redirects, errors redirected with `state` and
+ * `iss`, PKCE rules, the login form (generic failures, CSRF, sealed transaction), the login
+ * session (reuse, `prompt=login`, logout, cookie attributes) and tenant selection.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { decodeJwt } from 'jose';
+import { createUser, disableUser } from '../../src/admin/users.js';
+import { type TestApp, createTestApp } from '../helpers/app.js';
+import {
+  CookieJar,
+  SESSION_COOKIE,
+  assertPageHeaders,
+  authorize,
+  authorizeUrl,
+  browserGet,
+  browserPost,
+  codeOf,
+  dbRows,
+  formState,
+  formTokenRequest,
+  isLoginPage,
+  isTenantPicker,
+  jsonTokenRequest,
+  pickerTenants,
+  redirectOf,
+  setCookie,
+  submitLogin,
+  submitTenant,
+} from '../helpers/spaces.js';
+
+const ISSUER = 'http://127.0.0.1:8080';
+const SANDBOX = 'https://partners.dnaspaces.io/partner/OAuthValidation';
+const LIVE = 'https://dnaspaces.io/partner/OAuthValidation';
+const SPACES_SECRET = '31e08c21136c9102cdee';
+const BOUND = {
+  id: 'bound-a',
+  secret: 'bound-a-secret-0123456789',
+  redirect: 'https://bound.example/cb',
+};
+const SPA = { id: 'spa', redirect: 'https://spa.example/cb' };
+const CC = { id: 'cc-only', redirect: 'https://cc.example/cb' };
+
+const alice = { email: 'alice@acme.example', password: 'alice-password-1' };
+const bob = { email: 'bob@acme.example', password: 'bob-password-123' };
+const carol = { email: 'carol@acme.example', password: 'carol-password-1' };
+const dave = { email: 'dave@initech.example', password: 'dave-password-12' };
+
+function hexState(): string {
+  return randomBytes(16).toString('hex');
+}
+
+function spacesQuery(extra: Record<string, string> = {}): Record<string, string> {
+  return { client_id: 'dnaspaces', redirect_uri: SANDBOX, response_type: 'code', ...extra };
+}
+
+/** The text of the page's error paragraph (the login failure message). */
+function errorMessage(body: string): string {
+  const m = /<p class="error"[^>]*>([\s\S]*?)<\/p>/.exec(body);
+  assert.ok(m, 'the page shows an error message');
+  return (m[1] as string).trim();
+}
+
+/** A 400 configuration-mismatch page that names `field` and redirects nowhere. */
+function assertMismatch(
+  res: Awaited<ReturnType<typeof browserGet>>,
+  field: 'client_id' | 'redirect_uri',
+): void {
+  assert.equal(res.statusCode, 400, res.body);
+  assertPageHeaders(res);
+  assert.equal(res.headers['location'], undefined);
+  assert.ok(res.body.includes('configuration-mismatch'), res.body);
+  assert.ok(res.body.includes(field), res.body);
+  assert.ok(!res.body.includes('name="password"'), 'no login form on a mismatch');
+}
+
+/** A 303 error redirect to `redirectUri` with exactly `error`, `error_description`, `state`, `iss`. */
+function assertErrorRedirect(
+  res: Awaited<ReturnType<typeof browserGet>>,
+  redirectUri: string,
+  error: string,
+  state: string | undefined,
+): void {
+  const location = redirectOf(res);
+  assert.equal(`${location.origin}${location.pathname}`, redirectUri);
+  assert.equal(location.searchParams.get('error'), error, location.href);
+  assert.equal(location.searchParams.get('state'), state ?? null);
+  assert.equal(location.searchParams.get('iss'), ISSUER);
+  assert.equal(location.searchParams.get('code'), null);
+}
+
+describe('authorization endpoint', () => {
+  let t: TestApp;
+  let aliceId: string;
+
+  before(async () => {
+    t = await createTestApp();
+    await t.tenant('acme');
+    await t.tenant('globex');
+    await t.tenant('initech');
+    aliceId = (await createUser(t.deps, { ...alice, tenants: ['acme', 'globex'] })).id;
+    await createUser(t.deps, { ...bob, tenants: ['acme'] });
+    await createUser(t.deps, { ...carol, tenants: ['acme'] });
+    await disableUser(t.deps, carol.email);
+    await createUser(t.deps, { ...dave, tenants: ['initech'] });
+    await t.client({
+      clientId: 'dnaspaces',
+      secret: SPACES_SECRET,
+      name: 'Cisco Spaces',
+      dialect: 'cisco-spaces',
+      redirectUris: [SANDBOX],
+    });
+    await t.client({
+      clientId: BOUND.id,
+      secret: BOUND.secret,
+      grants: ['authorization_code'],
+      redirectUris: [BOUND.redirect],
+      tenants: ['acme'],
+    });
+    await t.client({
+      clientId: SPA.id,
+      public: true,
+      grants: ['authorization_code'],
+      redirectUris: [SPA.redirect],
+    });
+    await t.client({
+      clientId: CC.id,
+      grants: ['client_credentials'],
+      redirectUris: [CC.redirect],
+      tenants: ['acme'],
+    });
+  });
+  after(() => t.close());
+
+  describe('configuration mismatch: a page, never a redirect', () => {
+    test('unknown client_id', async () => {
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl(spacesQuery({ client_id: 'no-such-client', state: hexState() })),
+      );
+      assertMismatch(res, 'client_id');
+      assert.ok(res.body.includes('no-such-client'));
+    });
+
+    test('what the request says is escaped on the page', async () => {
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl(spacesQuery({ client_id: '<script>alert(1)</script>' })),
+      );
+      assertMismatch(res, 'client_id');
+      assert.ok(!res.body.includes('<script>'), res.body);
+      assert.ok(res.body.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    });
+
+    test('missing client_id', async () => {
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl({ redirect_uri: SANDBOX, response_type: 'code' }),
+      );
+      assertMismatch(res, 'client_id');
+    });
+
+    test('a live redirect URI for a sandbox-only client: lists the registered one, with the hint', async () => {
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl(spacesQuery({ redirect_uri: LIVE, state: hexState() })),
+      );
+      assertMismatch(res, 'redirect_uri');
+      assert.ok(res.body.includes(SANDBOX), 'the registered URI is listed');
+      assert.ok(res.body.includes(LIVE), 'the URI sent is shown');
+      const hint = /<li>([^<]*live app[^<]*)<\/li>/.exec(res.body)?.[1];
+      assert.ok(hint, res.body);
+      assert.match(hint, /sandbox/);
+    });
+
+    test('an unregistered redirect URI of another host', async () => {
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl(spacesQuery({ redirect_uri: 'https://evil.example/cb' })),
+      );
+      assertMismatch(res, 'redirect_uri');
+    });
+
+    test('a repeated client_id or redirect_uri', async () => {
+      const state = hexState();
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        `/oauth/authorize?client_id=dnaspaces&client_id=other&redirect_uri=${encodeURIComponent(SANDBOX)}&response_type=code&state=${state}`,
+      );
+      assertMismatch(res, 'client_id');
+      const res2 = await browserGet(
+        t,
+        new CookieJar(),
+        `/oauth/authorize?client_id=dnaspaces&redirect_uri=${encodeURIComponent(SANDBOX)}&redirect_uri=${encodeURIComponent(SANDBOX)}&response_type=code`,
+      );
+      assertMismatch(res2, 'redirect_uri');
+    });
+  });
+
+  describe('errors after the client is trusted go back by redirect', () => {
+    test('missing response_type → invalid_request', async () => {
+      const state = hexState();
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl({ client_id: 'dnaspaces', redirect_uri: SANDBOX, state }),
+      );
+      assertErrorRedirect(res, SANDBOX, 'invalid_request', state);
+    });
+
+    test('response_type=token → unsupported_response_type', async () => {
+      const state = hexState();
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl(spacesQuery({ response_type: 'token', state })),
+      );
+      assertErrorRedirect(res, SANDBOX, 'unsupported_response_type', state);
+    });
+
+    test('a repeated state → invalid_request', async () => {
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        `/oauth/authorize?client_id=dnaspaces&redirect_uri=${encodeURIComponent(SANDBOX)}&response_type=code&state=a&state=b`,
+      );
+      const location = redirectOf(res);
+      assert.equal(`${location.origin}${location.pathname}`, SANDBOX);
+      assert.equal(location.searchParams.get('error'), 'invalid_request');
+      assert.equal(location.searchParams.get('iss'), ISSUER);
+    });
+
+    test('a client without the authorization_code grant → unauthorized_client', async () => {
+      const state = hexState();
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl({ client_id: CC.id, redirect_uri: CC.redirect, response_type: 'code', state }),
+      );
+      assertErrorRedirect(res, CC.redirect, 'unauthorized_client', state);
+    });
+
+    test('a public client without code_challenge → invalid_request', async () => {
+      const state = hexState();
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl({
+          client_id: SPA.id,
+          redirect_uri: SPA.redirect,
+          response_type: 'code',
+          state,
+        }),
+      );
+      assertErrorRedirect(res, SPA.redirect, 'invalid_request', state);
+    });
+
+    test('code_challenge_method=plain → invalid_request', async () => {
+      const state = hexState();
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl({
+          client_id: SPA.id,
+          redirect_uri: SPA.redirect,
+          response_type: 'code',
+          state,
+          code_challenge: randomBytes(32).toString('base64url'),
+          code_challenge_method: 'plain',
+        }),
+      );
+      assertErrorRedirect(res, SPA.redirect, 'invalid_request', state);
+    });
+
+    test('a public client with an S256 challenge gets the login page', async () => {
+      const res = await browserGet(
+        t,
+        new CookieJar(),
+        authorizeUrl({
+          client_id: SPA.id,
+          redirect_uri: SPA.redirect,
+          response_type: 'code',
+          code_challenge: randomBytes(32).toString('base64url'),
+          code_challenge_method: 'S256',
+        }),
+      );
+      assert.equal(res.statusCode, 200);
+      assert.ok(isLoginPage(res));
+    });
+  });
+
+  describe('login form', () => {
+    test('a wrong password and an unknown email get the same generic 401 page', async () => {
+      const sessionsBefore = dbRows(t, 'select * from sessions').length;
+      const jar = new CookieJar();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state: hexState() })));
+      const wrong = await submitLogin(t, jar, page, bob.email, 'not-the-password');
+      assert.equal(wrong.statusCode, 401);
+      assertPageHeaders(wrong);
+      assert.ok(isLoginPage(wrong), 'the form is shown again');
+      assert.equal(setCookie(wrong, SESSION_COOKIE), undefined);
+
+      const unknown = await submitLogin(t, jar, wrong, 'nobody@acme.example', 'not-the-password');
+      assert.equal(unknown.statusCode, 401);
+      assert.ok(isLoginPage(unknown));
+      assert.equal(setCookie(unknown, SESSION_COOKIE), undefined);
+
+      assert.equal(errorMessage(wrong.body), errorMessage(unknown.body));
+      assert.ok(!/not found|no such|unknown|exist/i.test(errorMessage(wrong.body)));
+      assert.equal(dbRows(t, 'select * from sessions').length, sessionsBefore, 'no session opened');
+    });
+
+    test('a disabled user cannot log in, and gets the same message', async () => {
+      const jar = new CookieJar();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery()));
+      const disabled = await submitLogin(t, jar, page, carol.email, carol.password);
+      assert.equal(disabled.statusCode, 401);
+      assert.ok(isLoginPage(disabled));
+      assert.equal(setCookie(disabled, SESSION_COOKIE), undefined);
+      const wrong = await submitLogin(t, jar, disabled, bob.email, 'not-the-password');
+      assert.equal(errorMessage(disabled.body), errorMessage(wrong.body));
+    });
+
+    test('a CSRF token that is wrong, missing, or without its cookie → 400 page, no code', async () => {
+      const before = dbRows(t, 'select * from authorization_codes').length;
+      const jar = new CookieJar();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state: hexState() })));
+      const { txn, csrf } = formState(page.body);
+      const attempts: [CookieJar, Record<string, string>][] = [
+        [jar, { txn, csrf: `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}`, ...bob }],
+        [jar, { txn, ...bob }],
+        [new CookieJar(), { txn, csrf, ...bob }],
+      ];
+      for (const [cookies, form] of attempts) {
+        const res = await browserPost(t, cookies, '/oauth/authorize', form);
+        assert.equal(res.statusCode, 400, res.body);
+        assertPageHeaders(res);
+        assert.equal(res.headers['location'], undefined);
+        assert.equal(setCookie(res, SESSION_COOKIE), undefined);
+        assert.ok(!isLoginPage(res));
+      }
+      assert.equal(dbRows(t, 'select * from authorization_codes').length, before);
+    });
+
+    test('a tampered transaction → 400 page', async () => {
+      const jar = new CookieJar();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state: hexState() })));
+      const { txn, csrf } = formState(page.body);
+      const i = Math.floor(txn.length / 2);
+      const flipped = `${txn.slice(0, i)}${txn[i] === 'A' ? 'B' : 'A'}${txn.slice(i + 1)}`;
+      const res = await browserPost(t, jar, '/oauth/authorize', { txn: flipped, csrf, ...bob });
+      assert.equal(res.statusCode, 400, res.body);
+      assert.equal(res.headers['location'], undefined);
+      assert.equal(setCookie(res, SESSION_COOKIE), undefined);
+      // The untouched transaction still works.
+      const ok = await browserPost(t, jar, '/oauth/authorize', { txn, csrf, ...bob });
+      assert.equal(ok.statusCode, 303, ok.body);
+    });
+
+    test('state comes back verbatim, whatever characters it holds', async () => {
+      const state = 'a b+c/d=e&f?é~%41';
+      const location = await authorize(t, new CookieJar(), spacesQuery({ state }), bob);
+      codeOf(location);
+      assert.equal(location.searchParams.get('state'), state);
+    });
+
+    test('CSRF is checked by token, not Origin: a post with Origin: null succeeds', async () => {
+      const jar = new CookieJar();
+      const state = hexState();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state })));
+      const res = await t.app.inject({
+        method: 'POST',
+        url: '/oauth/authorize',
+        payload: new URLSearchParams({ ...formState(page.body), ...bob }).toString(),
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          origin: 'null',
+          cookie: jar.header('/oauth/authorize') ?? '',
+        },
+      });
+      const location = redirectOf(res);
+      codeOf(location);
+      assert.equal(location.searchParams.get('state'), state);
+    });
+  });
+
+  describe('login session', () => {
+    test('the session cookie is HttpOnly, SameSite=Lax, Path=/ and a second authorization skips the password', async () => {
+      const jar = new CookieJar();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state: hexState() })));
+      const res = await submitLogin(t, jar, page, bob.email, bob.password);
+      codeOf(redirectOf(res));
+      const cookie = setCookie(res, SESSION_COOKIE);
+      assert.ok(cookie);
+      assert.equal(cookie.attributes['httponly'], true);
+      assert.equal(cookie.attributes['samesite'], 'Lax');
+      assert.equal(cookie.attributes['path'], '/');
+      assert.equal(cookie.attributes['secure'], undefined);
+
+      const state = hexState();
+      const second = await browserGet(t, jar, authorizeUrl(spacesQuery({ state })));
+      assert.ok(!isLoginPage(second), 'no login page the second time');
+      const location = redirectOf(second);
+      codeOf(location);
+      assert.equal(location.searchParams.get('state'), state);
+
+      // A different browser (no cookie) still gets the form.
+      assert.ok(isLoginPage(await browserGet(t, new CookieJar(), authorizeUrl(spacesQuery()))));
+    });
+
+    test('prompt=login asks for the password despite the session', async () => {
+      const jar = new CookieJar();
+      codeOf(await authorize(t, jar, spacesQuery(), bob));
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ prompt: 'login' })));
+      assert.equal(page.statusCode, 200);
+      assert.ok(isLoginPage(page));
+      const res = await submitLogin(t, jar, page, bob.email, bob.password);
+      codeOf(redirectOf(res));
+    });
+
+    test('POST /oauth/logout ends the session: the next authorization shows the login page', async () => {
+      const jar = new CookieJar();
+      codeOf(await authorize(t, jar, spacesQuery(), bob));
+      const oldCookie = jar.get(SESSION_COOKIE);
+      assert.ok(oldCookie);
+      assert.ok(!isLoginPage(await browserGet(t, jar, authorizeUrl(spacesQuery()))));
+
+      const out = await browserPost(t, jar, '/oauth/logout', {});
+      assert.equal(out.statusCode, 200);
+      assertPageHeaders(out);
+      const cleared = setCookie(out, SESSION_COOKIE);
+      assert.ok(cleared, 'the cookie is cleared');
+      assert.equal(cleared.value, '');
+      assert.equal(jar.get(SESSION_COOKIE), undefined);
+      assert.ok(isLoginPage(await browserGet(t, jar, authorizeUrl(spacesQuery()))));
+
+      // Ended on the server too: the old cookie value no longer works.
+      jar.set(SESSION_COOKIE, oldCookie);
+      assert.ok(isLoginPage(await browserGet(t, jar, authorizeUrl(spacesQuery()))));
+    });
+  });
+
+  describe('login session lifetime', () => {
+    test('the session ends after sessionTtl (8 h): the password is asked again', async () => {
+      const jar = new CookieJar();
+      codeOf(await authorize(t, jar, spacesQuery(), bob));
+      t.clock.advance(8 * 3600 - 10);
+      assert.ok(!isLoginPage(await browserGet(t, jar, authorizeUrl(spacesQuery()))));
+      t.clock.advance(11);
+      assert.ok(isLoginPage(await browserGet(t, jar, authorizeUrl(spacesQuery()))));
+    });
+  });
+
+  describe('tenant selection', () => {
+    test('an unbound client offers every tenant of the user; the choice is bound to the code', async () => {
+      const jar = new CookieJar();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state: hexState() })));
+      const picker = await submitLogin(t, jar, page, alice.email, alice.password);
+      assert.ok(isTenantPicker(picker));
+      assert.deepEqual(pickerTenants(picker.body), ['acme', 'globex']);
+      const location = redirectOf(await submitTenant(t, jar, picker, 'globex'));
+      const res = await jsonTokenRequest(t, {
+        code: codeOf(location),
+        grant_type: 'authorization_code',
+        client_id: 'dnaspaces',
+        client_secret: SPACES_SECRET,
+      });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json<Record<string, unknown>>()['scope'], 'globex');
+    });
+
+    test('a tenant the picker did not offer → access_denied', async () => {
+      const jar = new CookieJar();
+      const state = hexState();
+      const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state })));
+      const picker = await submitLogin(t, jar, page, alice.email, alice.password);
+      const res = await submitTenant(t, jar, picker, 'initech');
+      assertErrorRedirect(res, SANDBOX, 'access_denied', state);
+    });
+
+    test('a client bound to tenant A offers only A to a user of A and B: no picker, code for A', async () => {
+      const jar = new CookieJar();
+      const state = hexState();
+      const page = await browserGet(
+        t,
+        jar,
+        authorizeUrl({
+          client_id: BOUND.id,
+          redirect_uri: BOUND.redirect,
+          response_type: 'code',
+          state,
+        }),
+      );
+      const res = await submitLogin(t, jar, page, alice.email, alice.password);
+      assert.ok(!isTenantPicker(res), 'no picker');
+      const location = redirectOf(res);
+      assert.equal(location.searchParams.get('state'), state);
+      const token = await formTokenRequest(t, {
+        grant_type: 'authorization_code',
+        code: codeOf(location),
+        redirect_uri: BOUND.redirect,
+        client_id: BOUND.id,
+        client_secret: BOUND.secret,
+      });
+      assert.equal(token.statusCode, 200, token.body);
+      const claims = decodeJwt(token.json<Record<string, string>>()['access_token'] as string);
+      assert.equal(claims['tenant_id'], 'acme');
+      assert.equal(claims.sub, aliceId);
+    });
+
+    test('a user in no tenant the client serves → access_denied', async () => {
+      const jar = new CookieJar();
+      const state = hexState();
+      const page = await browserGet(
+        t,
+        jar,
+        authorizeUrl({
+          client_id: BOUND.id,
+          redirect_uri: BOUND.redirect,
+          response_type: 'code',
+          state,
+        }),
+      );
+      const res = await submitLogin(t, jar, page, dave.email, dave.password);
+      assertErrorRedirect(res, BOUND.redirect, 'access_denied', state);
+    });
+  });
+});
+
+describe('authorization endpoint on an https issuer', () => {
+  let t: TestApp;
+
+  before(async () => {
+    t = await createTestApp({ flags: { issuer: 'https://auth.example.com' } });
+    await t.tenant('acme');
+    await createUser(t.deps, { ...bob, tenants: ['acme'] });
+    await t.client({
+      clientId: 'dnaspaces',
+      secret: SPACES_SECRET,
+      dialect: 'cisco-spaces',
+      redirectUris: [SANDBOX],
+    });
+  });
+  after(() => t.close());
+
+  test('session and CSRF cookies are Secure; iss is the https issuer', async () => {
+    const jar = new CookieJar();
+    const state = hexState();
+    const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state })));
+    const csrf = setCookie(page, 'tessera_csrf');
+    assert.ok(csrf);
+    assert.equal(csrf.attributes['secure'], true);
+    assert.equal(csrf.attributes['httponly'], true);
+    const res = await submitLogin(t, jar, page, bob.email, bob.password);
+    const session = setCookie(res, SESSION_COOKIE);
+    assert.ok(session);
+    assert.equal(session.attributes['secure'], true);
+    assert.equal(session.attributes['httponly'], true);
+    assert.equal(session.attributes['samesite'], 'Lax');
+    assert.equal(session.attributes['path'], '/');
+    const location = redirectOf(res);
+    assert.equal(location.searchParams.get('iss'), 'https://auth.example.com');
+    assert.equal(location.searchParams.get('state'), state);
+  });
+});

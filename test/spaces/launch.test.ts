@@ -1,0 +1,305 @@
+/**
+ * `POST /spaces/launch` (DESIGN §3 "Cisco Spaces launch"): a Cisco-signed RS256 token whose
+ * key is fetched only from an allow-listed `baseUrl`, verified with `node:crypto` (1024-bit
+ * keys included), refused with a 401 page and no session in every other case.
+ */
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import type { LightMyRequestResponse } from 'fastify';
+import { updateTenant } from '../../src/admin/tenants.js';
+import {
+  type LaunchKeySource,
+  LaunchRefused,
+  verifySpacesLaunchToken,
+} from '../../src/spaces/launch-token.js';
+import { type TestApp, createTestApp } from '../helpers/app.js';
+import {
+  type FakeKeyServer,
+  PARTNER_KEY_PATH,
+  type RsaKey,
+  SESSION_COOKIE,
+  assertPageHeaders,
+  dbRows,
+  hmacWithPublicKey,
+  launchClaims,
+  mintLaunchToken,
+  rsaKey,
+  setCookie,
+  startFakeKeyServer,
+  tamperPayload,
+  unsignedToken,
+} from '../helpers/spaces.js';
+
+const ACME_APP = 'https://app.acme.example/start';
+const GLOBEX_APP = 'https://app.globex.example/';
+
+describe('Spaces launch', () => {
+  let t: TestApp;
+  let cisco: FakeKeyServer;
+  let evil: FakeKeyServer;
+  let key1024: RsaKey;
+  let key2048: RsaKey;
+
+  before(async () => {
+    key1024 = rsaKey(1024);
+    key2048 = rsaKey(2048);
+    cisco = await startFakeKeyServer([
+      { version: 1, key: key1024 },
+      { version: 'v2', key: key2048 },
+    ]);
+    evil = await startFakeKeyServer([{ version: 1, key: rsaKey(1024) }]);
+    t = await createTestApp({ flags: { spacesLaunchAllowedBaseUrls: [cisco.url] } });
+    await t.tenant('acme');
+    await updateTenant(t.deps, 'acme', { appUrl: ACME_APP });
+    await t.tenant('globex');
+    await updateTenant(t.deps, 'globex', { appUrl: GLOBEX_APP });
+    await t.tenant('no-app');
+  });
+  after(async () => {
+    await t.close();
+    await cisco.close();
+    await evil.close();
+  });
+
+  function launch(
+    body: Record<string, string>,
+    as: 'form' | 'json' = 'form',
+  ): Promise<LightMyRequestResponse> {
+    return t.app.inject({
+      method: 'POST',
+      url: '/spaces/launch',
+      payload: as === 'json' ? JSON.stringify(body) : new URLSearchParams(body).toString(),
+      headers: {
+        'content-type': as === 'json' ? 'application/json' : 'application/x-www-form-urlencoded',
+      },
+    });
+  }
+
+  function sessionCount(): number {
+    return dbRows(t, 'select * from sessions').length;
+  }
+
+  /** A 401 `launch-refused` page: no redirect, no session cookie, no session row. */
+  async function assertRefused(
+    body: Record<string, string>,
+    as: 'form' | 'json' = 'form',
+  ): Promise<void> {
+    const before = sessionCount();
+    const res = await launch(body, as);
+    assert.equal(res.statusCode, 401, res.body);
+    assertPageHeaders(res);
+    assert.ok(res.body.includes('launch-refused'), res.body);
+    assert.equal(res.headers['location'], undefined);
+    assert.equal(setCookie(res, SESSION_COOKIE), undefined);
+    assert.equal(res.headers['set-cookie'], undefined);
+    assert.equal(sessionCount(), before);
+  }
+
+  function assertAccepted(res: LightMyRequestResponse, appUrl: string): void {
+    assert.equal(res.statusCode, 303, res.body);
+    assert.equal(res.headers['location'], appUrl);
+    const cookie = setCookie(res, SESSION_COOKIE);
+    assert.ok(cookie, 'a session cookie');
+    assert.equal(cookie.attributes['httponly'], true);
+    assert.equal(cookie.attributes['samesite'], 'Lax');
+    assert.equal(cookie.attributes['path'], '/');
+  }
+
+  function claims(tenant = 'acme', extra: Record<string, unknown> = {}) {
+    return launchClaims(tenant, cisco.url, t.clock.now, extra);
+  }
+
+  test('a token signed with the 1024-bit key (form body) is accepted; the key is fetched once', async () => {
+    assertAccepted(
+      await launch({ token: mintLaunchToken(key1024.privateKey, claims()), version: '1' }),
+      ACME_APP,
+    );
+    assert.deepEqual(cisco.requests, [PARTNER_KEY_PATH]);
+    assertAccepted(
+      await launch({ token: mintLaunchToken(key1024.privateKey, claims('globex')), version: '1' }),
+      GLOBEX_APP,
+    );
+    assert.deepEqual(cisco.requests, [PARTNER_KEY_PATH], 'cached by (baseUrl, version)');
+    const rows = dbRows<{ subject: string; tenant_id: string; user_id: string | null }>(
+      t,
+      'select subject, tenant_id, user_id from sessions order by subject',
+    );
+    assert.deepEqual(
+      rows.map((r) => ({ ...r })),
+      [
+        { subject: 'spaces:acme', tenant_id: 'acme', user_id: null },
+        { subject: 'spaces:globex', tenant_id: 'globex', user_id: null },
+      ],
+    );
+  });
+
+  test('a token signed with the 2048-bit key (JSON body) is accepted', async () => {
+    const token = mintLaunchToken(key2048.privateKey, claims());
+    assertAccepted(await launch({ token, version: 'v2' }, 'json'), ACME_APP);
+  });
+
+  test('a baseUrl outside the allow-list → refused, and its key server gets no request', async () => {
+    const seen = cisco.requests.length;
+    const evilKey = evil.keys[0]?.key;
+    assert.ok(evilKey);
+    await assertRefused({
+      token: mintLaunchToken(evilKey.privateKey, launchClaims('acme', evil.url, t.clock.now)),
+      version: '1',
+    });
+    assert.equal(evil.requests.length, 0);
+    // Another spelling of the allowed server is not the allowed server either.
+    const port = new URL(cisco.url).port;
+    await assertRefused({
+      token: mintLaunchToken(
+        key1024.privateKey,
+        launchClaims('acme', `http://localhost:${port}`, t.clock.now),
+      ),
+      version: '1',
+    });
+    await assertRefused({
+      token: mintLaunchToken(
+        key1024.privateKey,
+        launchClaims('acme', `${cisco.url}/elsewhere`, t.clock.now),
+      ),
+      version: '1',
+    });
+    assert.equal(cisco.requests.length, seen);
+  });
+
+  test('alg none → refused', async () => {
+    await assertRefused({ token: unsignedToken(claims()), version: '1' });
+  });
+
+  test('HS256 with the public key bytes as the HMAC secret → refused', async () => {
+    for (const token of hmacWithPublicKey(claims(), key1024)) {
+      await assertRefused({ token, version: '1' });
+    }
+  });
+
+  test('an RS256 header with another alg spelling or a PS256 signature → refused', async () => {
+    await assertRefused({
+      token: mintLaunchToken(key1024.privateKey, claims(), { alg: 'rs256' }),
+      version: '1',
+    });
+    await assertRefused({
+      token: mintLaunchToken(key2048.privateKey, claims(), { alg: 'PS256' }),
+      version: 'v2',
+    });
+  });
+
+  test('an expired token → refused', async () => {
+    await assertRefused({
+      token: mintLaunchToken(key1024.privateKey, claims('acme', { exp: t.clock.now - 600 })),
+      version: '1',
+    });
+  });
+
+  test('a tampered payload → refused', async () => {
+    const token = mintLaunchToken(key1024.privateKey, claims());
+    await assertRefused({
+      token: tamperPayload(token, { partnerTenantId: 'globex' }),
+      version: '1',
+    });
+  });
+
+  test('a signature by the key of another version → refused', async () => {
+    await assertRefused({
+      token: mintLaunchToken(key2048.privateKey, claims()),
+      version: '1',
+    });
+  });
+
+  test('an unknown version → refused', async () => {
+    await assertRefused({ token: mintLaunchToken(key1024.privateKey, claims()), version: '99' });
+  });
+
+  test('a replay of an accepted token → refused', async () => {
+    const token = mintLaunchToken(
+      key1024.privateKey,
+      claims('acme', { activationRefId: 'replay' }),
+    );
+    assertAccepted(await launch({ token, version: '1' }), ACME_APP);
+    await assertRefused({ token, version: '1' });
+    await assertRefused({ token, version: '1' }, 'json');
+  });
+
+  test('an unknown tenant, or one without an app URL → refused', async () => {
+    await assertRefused({
+      token: mintLaunchToken(key1024.privateKey, claims('nobody')),
+      version: '1',
+    });
+    await assertRefused({
+      token: mintLaunchToken(key1024.privateKey, claims('no-app')),
+      version: '1',
+    });
+  });
+
+  test('no token, or not a JWT → refused', async () => {
+    await assertRefused({ version: '1' });
+    await assertRefused({ token: 'not-a-jwt', version: '1' });
+    await assertRefused({ token: 'a.b.c', version: '1' }, 'json');
+  });
+
+  test('a key under 1024 bits is refused even when served for the version', async () => {
+    const weak = generateKeyPairSync('rsa', { modulusLength: 512 });
+    const spki = weak.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
+    cisco.keys = [
+      ...cisco.keys,
+      {
+        version: 'weak',
+        key: { bits: 1024, privateKey: weak.privateKey, publicKey: weak.publicKey, spki },
+      },
+    ];
+    await assertRefused({ token: mintLaunchToken(weak.privateKey, claims()), version: 'weak' });
+  });
+});
+
+describe('launch-token verifier: where keys may come from', () => {
+  const key = rsaKey(1024);
+  const now = 1_800_000_000;
+
+  /** A key source that serves `key` and counts the fetches it was asked for. */
+  function countingKeys(): LaunchKeySource & { asked: string[] } {
+    const asked: string[] = [];
+    return {
+      asked,
+      key(baseUrl) {
+        asked.push(baseUrl);
+        return Promise.resolve(key.publicKey);
+      },
+    };
+  }
+
+  test('an allow-listed https baseUrl is verified with the key fetched from it', async () => {
+    const keys = countingKeys();
+    const baseUrl = 'https://partners.dnaspaces.io';
+    const token = mintLaunchToken(key.privateKey, launchClaims('acme', `${baseUrl}/`, now));
+    const claims = await verifySpacesLaunchToken(token, '1', {
+      allowedBaseUrls: [baseUrl],
+      keys,
+      now,
+    });
+    assert.equal(claims.partnerTenantId, 'acme');
+    assert.deepEqual(keys.asked, [baseUrl]);
+  });
+
+  test('a plain-http baseUrl of a non-loopback host is never fetched from, even when listed', async () => {
+    const keys = countingKeys();
+    const baseUrl = 'http://partners.dnaspaces.io';
+    const token = mintLaunchToken(key.privateKey, launchClaims('acme', baseUrl, now));
+    await assert.rejects(
+      verifySpacesLaunchToken(token, '1', { allowedBaseUrls: [baseUrl], keys, now }),
+      LaunchRefused,
+    );
+    assert.deepEqual(keys.asked, []);
+  });
+
+  test('a plain-http loopback baseUrl is accepted when listed explicitly', async () => {
+    const keys = countingKeys();
+    const baseUrl = 'http://127.0.0.1:9';
+    const token = mintLaunchToken(key.privateKey, launchClaims('acme', baseUrl, now));
+    await verifySpacesLaunchToken(token, '1', { allowedBaseUrls: [baseUrl], keys, now });
+    assert.deepEqual(keys.asked, [baseUrl]);
+  });
+});
