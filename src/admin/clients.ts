@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { type Client, GRANT_TYPES, type GrantType } from '../store/store.js';
 import { opaqueToken } from '../tokens/opaque.js';
 import { parseScope } from '../oauth/token/issue.js';
+import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
 import {
   type AdminContext,
   ValidationError,
@@ -61,6 +62,11 @@ function checkClientId(id: string): string {
   checkId('client id', id);
   // User ids are UUIDs and a client token's `sub` is its client id: keep the two apart.
   if (UUID.test(id)) throw new ValidationError('client ids in UUID form are reserved for users');
+  if (id.startsWith(LAUNCH_SUBJECT_PREFIX)) {
+    throw new ValidationError(
+      `client ids starting with "${LAUNCH_SUBJECT_PREFIX}" are reserved for Cisco Spaces launch sessions`,
+    );
+  }
   return id;
 }
 

@@ -5,6 +5,7 @@ import { InvalidRequest } from '../oauth/errors.js';
 import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
 import { sendPage } from '../views/send.js';
 import { errorPage } from '../views/pages.js';
+import { requestOrigin } from '../observability/audit.js';
 import type { Deps } from '../server/deps.js';
 import { LaunchRefused, normaliseBaseUrl, verifySpacesLaunchToken } from './launch-token.js';
 
@@ -40,11 +41,20 @@ export async function launchEndpoint(
       subject: `${LAUNCH_SUBJECT_PREFIX}${tenant.id}`,
       tenantId: tenant.id,
     });
-    deps.logger.info({ tenant_id: tenant.id }, 'spaces launch accepted');
+    await deps.audit.record({
+      type: 'launch.accepted',
+      tenantId: tenant.id,
+      reason: `appId ${String(claims.appId ?? '-')}, activationRefId ${String(claims.activationRefId ?? '-')}`,
+      ...requestOrigin(request),
+    });
     await reply.code(303).header('location', new URL(tenant.appUrl).href).send();
   } catch (err) {
     if (!(err instanceof LaunchRefused) && !(err instanceof InvalidRequest)) throw err;
-    deps.logger.warn({ reason: err.message }, 'spaces launch refused');
+    await deps.audit.record({
+      type: 'launch.refused',
+      reason: err.message,
+      ...requestOrigin(request),
+    });
     await sendPage(
       reply,
       401,

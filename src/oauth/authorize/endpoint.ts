@@ -3,7 +3,8 @@ import { hash, verify } from '@node-rs/argon2';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readParams } from '../../http/params.js';
 import type { Deps } from '../../server/deps.js';
-import type { Client, Session } from '../../store/store.js';
+import type { Client, Session, User } from '../../store/store.js';
+import { requestOrigin } from '../../observability/audit.js';
 import { authorizationCode } from '../../tokens/opaque.js';
 import { errorPage, loginPage, tenantPickerPage } from '../../views/pages.js';
 import { sendPage } from '../../views/send.js';
@@ -153,8 +154,9 @@ function showLogin(
   client: Client,
   req: AuthorizationRequest,
   status = 200,
-  failure?: { email: string },
+  failure?: { email: string; retryAfter?: number },
 ) {
+  if (failure?.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
   return sendPage(
     reply,
     status,
@@ -163,7 +165,12 @@ function showLogin(
       csrf: csrfToken(deps, request, reply),
       clientName: client.name,
       email: failure?.email,
-      error: failure ? LOGIN_FAILED : undefined,
+      error:
+        failure?.retryAfter !== undefined
+          ? `Too many sign-in attempts. Please wait ${Math.ceil(failure.retryAfter / 60)} minute(s) and try again.`
+          : failure
+            ? LOGIN_FAILED
+            : undefined,
     }),
   );
 }
@@ -224,6 +231,79 @@ export function authorizeGet(
   });
 }
 
+/** The user behind an email and password, or why not (for the audit trail only). */
+async function checkPassword(
+  deps: Deps,
+  email: string,
+  password: string,
+): Promise<{ user: User } | { reason: string; userId?: string }> {
+  const user =
+    email.length > 0 && email.length <= 254 ? await deps.store.getUserByEmail(email) : undefined;
+  const matches = await verify(user?.passwordHash ?? (await unknownUserHash()), password).catch(
+    () => false,
+  );
+  if (!user) return { reason: 'no account with this email' };
+  if (!matches) return { reason: 'wrong password', userId: user.id };
+  if (user.disabledAt !== null) return { reason: 'account disabled', userId: user.id };
+  return { user };
+}
+
+/**
+ * The login form's post: throttled per account (the email as typed, whether or not such an
+ * account exists, so a lockout reveals nothing) and per IP; every outcome is audited. Sends
+ * the failure or lockout page itself and returns undefined then.
+ */
+async function logIn(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  client: Client,
+  req: AuthorizationRequest,
+  form: Readonly<Record<string, string>>,
+): Promise<User | undefined> {
+  const email = (form['email'] ?? '').trim().toLowerCase();
+  const origin = { clientId: client.id, ...requestOrigin(request) };
+  const rules = [
+    { key: `login:${email}`, limit: deps.config.loginFailureLimit },
+    { key: `login-ip:${request.ip}`, limit: deps.config.loginIpFailureLimit },
+  ];
+  const locked = deps.throttle.retryAfter(rules.map((r) => r.key));
+  if (locked > 0) {
+    await showLogin(deps, request, reply, client, req, 429, {
+      email: form['email'] ?? '',
+      retryAfter: locked,
+    });
+    return undefined;
+  }
+  const result = await checkPassword(deps, email, form['password'] ?? '');
+  if ('user' in result) {
+    await deps.audit.record({ type: 'login.succeeded', userId: result.user.id, ...origin });
+    return result.user;
+  }
+  await deps.audit.record({
+    type: 'login.failed',
+    userId: result.userId ?? null,
+    reason: result.reason,
+    ...origin,
+  });
+  const wait = await deps.throttle.fail(rules);
+  if (wait > 0) {
+    await deps.audit.record({
+      type: 'login.locked',
+      userId: result.userId ?? null,
+      reason: `locked for ${wait} s`,
+      ...origin,
+    });
+    await showLogin(deps, request, reply, client, req, 429, {
+      email: form['email'] ?? '',
+      retryAfter: wait,
+    });
+  } else {
+    await showLogin(deps, request, reply, client, req, 401, { email: form['email'] ?? '' });
+  }
+  return undefined;
+}
+
 /** POST /oauth/authorize: the login form or the tenant picker. */
 export function authorizePost(
   deps: Deps,
@@ -251,24 +331,8 @@ export function authorizePost(
     });
     const checked = { ...req, redirectUri };
     if (form['email'] !== undefined || form['password'] !== undefined) {
-      const email = (form['email'] ?? '').trim().toLowerCase();
-      const user =
-        email.length > 0 && email.length <= 254
-          ? await deps.store.getUserByEmail(email)
-          : undefined;
-      const password = form['password'] ?? '';
-      const ok =
-        (await verify(user?.passwordHash ?? (await unknownUserHash()), password).catch(
-          () => false,
-        )) &&
-        user !== undefined &&
-        user.disabledAt === null;
-      if (!ok || !user) {
-        deps.logger.info({ client_id: client.id }, 'login failed');
-        return showLogin(deps, request, reply, client, checked, 401, {
-          email: form['email'] ?? '',
-        });
-      }
+      const user = await logIn(deps, request, reply, client, checked, form);
+      if (!user) return;
       const session = await openSession(deps, reply, {
         userId: user.id,
         subject: user.id,
