@@ -23,7 +23,6 @@ export function buildProgram(): Command {
       'JSON config file (env TESSERA_CONFIG; default ./tessera.config.json if present)',
     )
     .option('--json', 'print results as JSON')
-    .showHelpAfterError()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
   program.addCommand(serveCommand());

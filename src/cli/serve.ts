@@ -10,7 +10,7 @@ import {
   optionSchemas,
 } from '../config/options.js';
 import { createLogger } from '../observability/logger.js';
-import { attach, bind, boundPort } from '../server/listen.js';
+import { attach, bind, boundPort, serveMetrics } from '../server/listen.js';
 import { openRuntime } from '../server/runtime.js';
 import { configFor, globals, guarded } from './context.js';
 
@@ -54,6 +54,10 @@ async function runServer(load: Loader, opts: { json: boolean; worker: boolean })
     throw err;
   }
   const { config, deps, demo, app } = started;
+  const metricsServer =
+    config.metricsPort === undefined
+      ? undefined
+      : await serveMetrics(deps, config.host, config.metricsPort);
   const sweep = setInterval(() => {
     const retention = deps.config.auditRetentionDays * 86_400_000;
     Promise.all([
@@ -68,6 +72,7 @@ async function runServer(load: Loader, opts: { json: boolean; worker: boolean })
   const shutdown = async (signal: string) => {
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     clearInterval(sweep);
+    metricsServer?.close();
     // Stop accepting, let in-flight requests finish, then release the store.
     await new Promise<void>((resolve) => {
       server.close(() => resolve());

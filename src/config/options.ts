@@ -103,6 +103,11 @@ export const optionSchemas = {
     default: undefined,
     doc: 'PEM private key file for `tlsCert`.',
   },
+  metricsPort: {
+    schema: z.coerce.number().int().min(0).max(65535).optional(),
+    default: undefined,
+    doc: 'Serve `/metrics` on this port (same host) instead of the main port, e.g. to keep it off the public listener.',
+  },
   trustProxy: {
     schema: flag,
     default: false,

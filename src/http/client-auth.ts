@@ -109,6 +109,7 @@ export async function authenticateClient(
     // Counted only after the secret check failed: a caller with the right secret is never slowed.
     const blockedFor = await deps.throttle.fail(rules);
     if (blockedFor > 0) {
+      deps.metrics.throttled.inc({ kind: 'client_auth' });
       await deps.audit.record({
         type: 'client.throttled',
         clientId: id.slice(0, 128),

@@ -5,6 +5,7 @@ import {
   ServerError,
   TemporarilyUnavailable,
 } from '../oauth/errors.js';
+import type { Metrics } from '../observability/metrics.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 
 /** RFC 6749 §5.2 error body. */
@@ -35,9 +36,10 @@ export function toOAuthError(err: unknown): OAuthError {
   return new ServerError('internal error');
 }
 
-export function installErrorHandler(app: FastifyInstance): void {
+export function installErrorHandler(app: FastifyInstance, metrics: Metrics): void {
   app.setErrorHandler(async (err, request, reply) => {
     const oauth = toOAuthError(err);
+    if (oauth instanceof TemporarilyUnavailable) metrics.storeErrors.inc();
     if (oauth instanceof ServerError || oauth instanceof TemporarilyUnavailable) {
       request.log.error({ err }, 'request failed');
     } else {

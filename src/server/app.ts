@@ -36,7 +36,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
 
   registerRawBody(app);
   void app.register(cookie);
-  installErrorHandler(app);
+  installErrorHandler(app, deps.metrics);
 
   app.addHook('onSend', async (_request, reply) => {
     // RFC 6749 §5.1: token responses (and every other answer here) must not be cached,
@@ -45,6 +45,20 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
   });
+
+  app.addHook('onResponse', async (request, reply) => {
+    // The route pattern, not the URL, so labels stay a closed set.
+    const route = request.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
+    deps.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+  });
+  if (deps.config.metricsPort === undefined) {
+    app.get('/metrics', async (_req, reply) => {
+      await reply
+        .type(deps.metrics.registry.contentType)
+        .send(await deps.metrics.registry.metrics());
+    });
+  }
 
   app.get('/.well-known/oauth-authorization-server', async (_req, reply) => {
     await reply.header('cache-control', 'public, max-age=300').send(serverMetadata(deps.config));

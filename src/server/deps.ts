@@ -5,6 +5,7 @@ import type { DialectRegistry } from '../oauth/dialects/index.js';
 import type { LaunchKeySource } from '../spaces/launch-token.js';
 import type { Throttle } from '../http/throttle.js';
 import type { AuditTrail } from '../observability/audit.js';
+import type { Metrics } from '../observability/metrics.js';
 import type { Store } from '../store/store.js';
 import type { Keystore } from '../tokens/keystore.js';
 import type { Crypto } from '../tokens/master-key.js';
@@ -20,6 +21,7 @@ export interface Deps {
   /** Cisco Spaces launch-token keys, fetched from allow-listed base URLs and cached. */
   readonly launchKeys: LaunchKeySource;
   readonly audit: AuditTrail;
+  readonly metrics: Metrics;
   /** Failed client authentication and login throttling. */
   readonly throttle: Throttle;
   /** Seconds since the epoch. */

@@ -42,3 +42,27 @@ export async function attach(server: Server, deps: Deps): Promise<FastifyInstanc
   await app.ready();
   return app;
 }
+
+/**
+ * `/metrics` on a port of its own (`metricsPort`), so it can stay off the public listener.
+ * With `--workers`, each scrape reaches one worker and shows that worker's counters.
+ */
+export async function serveMetrics(deps: Deps, host: string, port: number): Promise<Server> {
+  const server = createHttpServer((req, res) => {
+    if (req.method !== 'GET' || req.url?.split('?')[0] !== '/metrics') {
+      res.writeHead(404).end();
+      return;
+    }
+    deps.metrics.registry
+      .metrics()
+      .then((text) =>
+        res.writeHead(200, { 'content-type': deps.metrics.registry.contentType }).end(text),
+      )
+      .catch(() => res.writeHead(500).end());
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}

@@ -3,10 +3,11 @@ import type { Config } from '../config/options.js';
 import { Throttle } from '../http/throttle.js';
 import { ClientCache } from '../oauth/client-cache.js';
 import { AuditTrail } from '../observability/audit.js';
+import { Metrics } from '../observability/metrics.js';
 import { createDialectRegistry } from '../oauth/dialects/index.js';
 import { createLaunchKeySource } from '../spaces/launch-token.js';
 import { createSqlStore } from '../store/sql/sql-store.js';
-import { Keystore } from '../tokens/keystore.js';
+import { Keystore, currentSigner } from '../tokens/keystore.js';
 import { createCrypto, resolveMasterKey } from '../tokens/master-key.js';
 import type { Deps } from './deps.js';
 
@@ -59,6 +60,12 @@ export async function openRuntime(
       launchKeys: createLaunchKeySource(),
       throttle: new Throttle(store, clock, config.throttleWindow),
       audit,
+      metrics: new Metrics({
+        signingKeyAge: async () => {
+          const key = currentSigner(await store.listSigningKeys(), clock());
+          return key && clock() - key.activatesAt;
+        },
+      }),
       clock,
       logger: opts.logger,
       close: async () => {

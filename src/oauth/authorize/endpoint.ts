@@ -277,6 +277,7 @@ async function logIn(
   }
   const result = await checkPassword(deps, email, form['password'] ?? '');
   if ('user' in result) {
+    deps.metrics.logins.inc({ outcome: 'succeeded' });
     await deps.audit.record({ type: 'login.succeeded', userId: result.user.id, ...origin });
     return result.user;
   }
@@ -287,7 +288,9 @@ async function logIn(
     ...origin,
   });
   const wait = await deps.throttle.fail(rules);
+  deps.metrics.logins.inc({ outcome: wait > 0 ? 'locked' : 'failed' });
   if (wait > 0) {
+    deps.metrics.throttled.inc({ kind: 'login' });
     await deps.audit.record({
       type: 'login.locked',
       userId: result.userId ?? null,

@@ -1,7 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient } from '../../http/client-auth.js';
 import { type Params, readParams } from '../../http/params.js';
-import { attemptedClientId } from '../../http/client-auth.js';
+import { attemptedClientId, authenticateClient } from '../../http/client-auth.js';
 import { requestOrigin } from '../../observability/audit.js';
 import type { Client } from '../../store/store.js';
 import type { Deps } from '../../server/deps.js';
@@ -45,8 +44,10 @@ async function issue(
   deps: Deps,
   request: FastifyRequest,
   raw: Params,
+  seen: { client?: Client },
 ): Promise<{ body: object; client: Client; result: TokenResult; grantType: string }> {
   const { client } = await authenticateClient(request, raw, deps);
+  seen.client = client;
   const dialect = clientDialect(deps, client.dialect);
   const { params, clash } = applyRequestAliases(dialect, raw);
   if (clash) throw new InvalidRequest(`send one of ${clash}, not both`);
@@ -72,9 +73,17 @@ export async function tokenEndpoint(
   reply: FastifyReply,
 ): Promise<void> {
   let raw: Params = {};
+  const seen: { client?: Client } = {};
+  // Label values come from a closed set, never from the caller's text.
+  const labels = (outcome: string) => ({
+    grant_type: GRANTS.has(raw['grant_type'] ?? '') ? (raw['grant_type'] as string) : 'other',
+    dialect: seen.client?.dialect ?? 'unknown',
+    outcome,
+  });
   try {
     raw = readParams(request);
-    const { body, client, result, grantType } = await issue(deps, request, raw);
+    const { body, client, result, grantType } = await issue(deps, request, raw, seen);
+    deps.metrics.tokenRequests.inc(labels('issued'));
     deps.audit.enqueue({
       type: 'token.issued',
       clientId: client.id,
@@ -84,6 +93,7 @@ export async function tokenEndpoint(
     });
     await reply.send(body);
   } catch (err) {
+    if (err instanceof OAuthError) deps.metrics.tokenRequests.inc(labels(err.code));
     if (
       err instanceof OAuthError &&
       !(err instanceof TemporarilyUnavailable) &&
