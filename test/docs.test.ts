@@ -21,3 +21,11 @@ test('docs/errors.md lists exactly the error codes and statuses the server can s
   });
   assert.deepEqual([...documented].sort(), [...actual].sort());
 });
+
+test('docs/operations.md lists exactly the audit event types', async () => {
+  const { AUDIT_EVENT_TYPES } = await import('../src/observability/audit.js');
+  const doc = read('docs/operations.md');
+  const table = doc.slice(doc.indexOf('<!-- audit-types'));
+  const documented = [...table.matchAll(/^\| `([a-z_]+\.[a-z_]+)`\s*\|/gm)].map((m) => m[1]);
+  assert.deepEqual(documented, Object.keys(AUDIT_EVENT_TYPES));
+});

@@ -38,7 +38,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   void app.register(cookie);
   installErrorHandler(app, deps.metrics);
 
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
     // RFC 6749 §5.1: token responses (and every other answer here) must not be cached,
     // unless a route chose a policy of its own (the public JWKS and metadata).
     if (!reply.hasHeader('cache-control'))
