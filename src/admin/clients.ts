@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Client, GRANT_TYPES, type GrantType } from '../store/store.js';
+import { type Client, GRANT_TYPES, type GrantType, NotFoundError } from '../store/store.js';
 import { opaqueToken } from '../tokens/opaque.js';
 import { parseScope } from '../oauth/token/issue.js';
 import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
@@ -162,7 +162,7 @@ export async function createClient(
 
 export async function updateClient(ctx: AdminContext, id: string, input: ClientInput) {
   const current = await ctx.store.getClient(id);
-  if (!current) throw new ValidationError(`client ${id} not found`);
+  if (!current) throw new NotFoundError(`client ${id} not found`);
   const patch = {
     ...(input.name !== undefined && { name: input.name.trim() }),
     ...(input.dialect !== undefined && { dialect: checkDialect(ctx, input.dialect) }),
@@ -197,7 +197,7 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
 
 export async function getClient(ctx: AdminContext, id: string) {
   const client = await ctx.store.getClient(id);
-  if (!client) throw new ValidationError(`client ${id} not found`);
+  if (!client) throw new NotFoundError(`client ${id} not found`);
   return clientView(client);
 }
 
@@ -206,7 +206,7 @@ export async function listClients(ctx: AdminContext) {
 }
 
 export async function deleteClient(ctx: AdminContext, id: string) {
-  if (!(await ctx.store.deleteClient(id))) throw new ValidationError(`client ${id} not found`);
+  if (!(await ctx.store.deleteClient(id))) throw new NotFoundError(`client ${id} not found`);
   await audited(ctx, { type: 'client.deleted', clientId: id });
   return { client_id: id, deleted: true };
 }
@@ -218,7 +218,7 @@ export async function rotateSecret(
   opts: { graceSeconds: number; secret?: string | undefined },
 ) {
   const current = await ctx.store.getClient(id);
-  if (!current) throw new ValidationError(`client ${id} not found`);
+  if (!current) throw new NotFoundError(`client ${id} not found`);
   if (current.secretHash === null)
     throw new ValidationError(`client ${id} is public and has no secret`);
   const secret = opts.secret !== undefined ? checkImportedSecret(opts.secret) : opaqueToken();

@@ -1,4 +1,5 @@
 import cookie from '@fastify/cookie';
+import { registerAdminApi } from '../admin/api.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import { installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
@@ -91,6 +92,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
 
   app.get('/spaces/app-info', (req, reply) => appInfoEndpoint(deps, req, reply));
   app.post('/spaces/launch', (req, reply) => launchEndpoint(deps, req, reply));
+
+  registerAdminApi(app, deps);
 
   app.get('/healthz', async (_req, reply) => {
     await reply.send({ status: 'ok' });

@@ -1,0 +1,233 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { requireBearer } from '../http/bearer.js';
+import { InvalidRequest } from '../oauth/errors.js';
+import type { Deps } from '../server/deps.js';
+import { ConflictError, NotFoundError } from '../store/store.js';
+import { SIGNING_ALGS } from '../tokens/keystore.js';
+import { listAudit } from './audit.js';
+import {
+  createClient,
+  deleteClient,
+  getClient,
+  listClients,
+  rotateSecret,
+  updateClient,
+} from './clients.js';
+import { ValidationError } from './context.js';
+import { listKeys, rotateKey } from './keys.js';
+import { createTenant, listTenants, setTelemetry, updateTenant } from './tenants.js';
+import { createUser, disableUser, listUsers, setPassword } from './users.js';
+
+/** Tokens of a client holding this scope (client_credentials) may call the admin API. */
+export const ADMIN_SCOPE = 'tessera:admin';
+
+const str = z.string().min(1).max(2048);
+const strings = z.array(str).max(100);
+const seconds = z.number().int().positive();
+
+const tenantBody = z
+  .object({ name: str, domain: str, app_url: str, support_email: str })
+  .partial()
+  .strict();
+
+const clientBody = z
+  .object({
+    name: str,
+    dialect: str,
+    grants: strings,
+    redirect_uris: strings,
+    tenants: strings,
+    scopes: strings,
+    audience: str,
+    access_token_ttl: seconds,
+    refresh_token_ttl: seconds,
+    refresh_grace: z.boolean(),
+    require_pkce: z.boolean(),
+  })
+  .partial()
+  .strict();
+
+const newClientBody = clientBody
+  .extend({ client_id: str, client_secret: str, public: z.boolean() })
+  .partial()
+  .strict();
+
+/** Admin bodies are JSON objects (lists and booleans, unlike token requests). */
+function body<T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(
+      typeof request.body === 'string' && request.body.length > 0 ? request.body : '{}',
+    );
+  } catch {
+    throw new InvalidRequest('body is not valid JSON');
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new InvalidRequest(`${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+  }
+  return parsed.data;
+}
+
+function clientInput(b: z.output<typeof clientBody>) {
+  return {
+    name: b.name,
+    dialect: b.dialect,
+    grants: b.grants,
+    redirectUris: b.redirect_uris,
+    tenants: b.tenants,
+    scopes: b.scopes,
+    audience: b.audience,
+    accessTokenTtl: b.access_token_ttl,
+    refreshTokenTtl: b.refresh_token_ttl,
+    refreshGrace: b.refresh_grace,
+    requirePkce: b.require_pkce,
+  };
+}
+
+function tenantInput(b: z.output<typeof tenantBody>) {
+  return { name: b.name, domain: b.domain, appUrl: b.app_url, supportEmail: b.support_email };
+}
+
+type Params = Record<string, string>;
+
+/**
+ * `/admin/v1/…`: the same management services as the CLI (so a rule lives in one place),
+ * behind an RFC 6750 bearer check for the `tessera:admin` scope. Service refusals map to
+ * 400 `invalid_request`, 404 `not_found` and 409 `conflict`; everything else goes through the
+ * one error serializer.
+ */
+export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
+  void app.register(
+    async (admin) => {
+      admin.addHook('preHandler', async (request) => {
+        await requireBearer(request, deps, { scope: ADMIN_SCOPE });
+      });
+      admin.setErrorHandler(async (err, _request, reply: FastifyReply) => {
+        if (err instanceof ValidationError) throw new InvalidRequest(err.message);
+        if (err instanceof NotFoundError) {
+          return reply.code(404).send({ error: 'not_found', error_description: err.message });
+        }
+        if (err instanceof ConflictError) {
+          return reply.code(409).send({ error: 'conflict', error_description: err.message });
+        }
+        throw err;
+      });
+
+      admin.get('/tenants', () => listTenants(deps));
+      admin.post('/tenants', async (req, reply) => {
+        const b = body(tenantBody.extend({ id: str }), req);
+        return reply.code(201).send(await createTenant(deps, b.id, tenantInput(b)));
+      });
+      admin.patch('/tenants/:id', (req) =>
+        updateTenant(deps, (req.params as Params)['id'] ?? '', tenantInput(body(tenantBody, req))),
+      );
+      admin.put('/tenants/:id/telemetry/:name', (req) => {
+        const p = req.params as Params;
+        const b = body(
+          z
+            .object({
+              value: z.string().max(2048),
+              units: z.string().max(256),
+              type: str.optional(),
+            })
+            .strict(),
+          req,
+        );
+        return setTelemetry(deps, p['id'] ?? '', {
+          name: p['name'] ?? '',
+          value: b.value,
+          units: b.units,
+          type: b.type ?? 'metric',
+        });
+      });
+
+      admin.get('/users', () => listUsers(deps));
+      admin.post('/users', async (req, reply) => {
+        const b = body(
+          z
+            .object({
+              email: str,
+              name: str.optional(),
+              tenants: strings,
+              password: z.string().max(1024),
+            })
+            .strict(),
+          req,
+        );
+        return reply.code(201).send(await createUser(deps, b));
+      });
+      admin.put('/users/:email/password', (req) =>
+        setPassword(
+          deps,
+          (req.params as Params)['email'] ?? '',
+          body(z.object({ password: z.string().max(1024) }).strict(), req).password,
+        ),
+      );
+      admin.post('/users/:email/disable', (req) =>
+        disableUser(deps, (req.params as Params)['email'] ?? ''),
+      );
+
+      admin.get('/clients', () => listClients(deps));
+      admin.post('/clients', async (req, reply) => {
+        const b = body(newClientBody, req);
+        const created = await createClient(deps, {
+          ...clientInput(b),
+          clientId: b.client_id,
+          secret: b.client_secret,
+          public: b.public,
+        });
+        return reply.code(201).send(created);
+      });
+      admin.get('/clients/:id', (req) => getClient(deps, (req.params as Params)['id'] ?? ''));
+      admin.patch('/clients/:id', (req) =>
+        updateClient(deps, (req.params as Params)['id'] ?? '', clientInput(body(clientBody, req))),
+      );
+      admin.post('/clients/:id/rotate-secret', (req) => {
+        const b = body(
+          z
+            .object({ grace_seconds: z.number().int().min(0), client_secret: str })
+            .partial()
+            .strict(),
+          req,
+        );
+        return rotateSecret(deps, (req.params as Params)['id'] ?? '', {
+          graceSeconds: b.grace_seconds ?? 0,
+          secret: b.client_secret,
+        });
+      });
+      admin.delete('/clients/:id', (req) => deleteClient(deps, (req.params as Params)['id'] ?? ''));
+
+      admin.get('/keys', () => listKeys(deps));
+      admin.post('/keys/rotate', (req) => {
+        const b = body(
+          z
+            .object({ alg: z.enum(SIGNING_ALGS), now: z.boolean() })
+            .partial()
+            .strict(),
+          req,
+        );
+        return rotateKey(deps, { alg: b.alg, now: b.now === true });
+      });
+
+      admin.get('/audit', (req) => {
+        const q = req.query as Record<string, unknown>;
+        const text = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
+        const limit = text('limit') === undefined ? undefined : Number(text('limit'));
+        if (limit !== undefined && (!Number.isInteger(limit) || limit < 1 || limit > 10_000)) {
+          throw new InvalidRequest('limit must be a whole number from 1 to 10000');
+        }
+        return listAudit(deps, {
+          since: text('since'),
+          type: text('type'),
+          tenant: text('tenant'),
+          client: text('client'),
+          limit,
+        });
+      });
+    },
+    { prefix: '/admin/v1' },
+  );
+}
