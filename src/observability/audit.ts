@@ -68,10 +68,14 @@ export class AuditTrail {
     this.maxBatch = opts.maxBatch ?? 500;
   }
 
+  private last = 0;
+
   private make(e: AuditInput): AuditEvent {
     // Reasons are ours, but may quote a caller's input: keep them one bounded line.
     const reason = e.reason?.replace(/[\r\n]+/g, ' ').slice(0, 500) ?? null;
-    return { ...e, reason, id: randomUUID(), at: this.opts.now() };
+    // Strictly increasing per process, so events of one millisecond list in the order they happened.
+    this.last = Math.max(this.opts.now(), this.last + 1);
+    return { ...e, reason, id: randomUUID(), at: this.last };
   }
 
   async record(e: AuditInput): Promise<void> {
