@@ -1,4 +1,13 @@
+import { createHash } from 'node:crypto';
 import type { Store } from '../store/store.js';
+
+/**
+ * Keys quote caller input (a client id, an email): hashed, they have a fixed size and hold no
+ * byte a database refuses (PostgreSQL text cannot hold NUL).
+ */
+function storedKey(key: string): string {
+  return createHash('sha256').update(key).digest('base64url');
+}
 
 export interface ThrottleRule {
   readonly key: string;
@@ -40,7 +49,7 @@ export class Throttle {
   async fail(rules: readonly ThrottleRule[]): Promise<number> {
     const now = this.clock();
     const counts = await Promise.all(
-      rules.map((r) => this.store.recordFailure(r.key, now, this.window)),
+      rules.map((r) => this.store.recordFailure(storedKey(r.key), now, this.window)),
     );
     rules.forEach((rule, i) => {
       const c = counts[i];

@@ -71,11 +71,27 @@ export class AuditTrail {
   private last = 0;
 
   private make(e: AuditInput): AuditEvent {
-    // Reasons are ours, but may quote a caller's input: keep them one bounded line.
-    const reason = e.reason?.replace(/[\r\n]+/g, ' ').slice(0, 500) ?? null;
+    // Fields may quote a caller's input: one bounded line each, without the NUL bytes
+    // PostgreSQL text refuses.
+    const clean = (v: string | null | undefined, max: number) =>
+      v == null
+        ? null
+        : v
+            .replace(/\0/g, '')
+            .replace(/[\r\n]+/g, ' ')
+            .slice(0, max);
+    const reason = clean(e.reason, 500);
     // Strictly increasing per process, so events of one millisecond list in the order they happened.
     this.last = Math.max(this.opts.now(), this.last + 1);
-    return { ...e, reason, id: randomUUID(), at: this.last };
+    return {
+      ...e,
+      clientId: clean(e.clientId, 128),
+      tenantId: clean(e.tenantId, 128),
+      userId: clean(e.userId, 128),
+      reason,
+      id: randomUUID(),
+      at: this.last,
+    };
   }
 
   async record(e: AuditInput): Promise<void> {
