@@ -154,6 +154,33 @@ const sqlite: Engine = {
   },
 };
 
+/** A fresh PostgreSQL database on the server in TESSERA_TEST_PG_URL. */
+export interface FreshPostgresDatabase {
+  readonly name: string;
+  /** `postgres://…/<name>` */
+  readonly url: string;
+  /** DROP DATABASE … WITH (FORCE): also ends connections still open. */
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a fresh database `t_<random>` on the test server: a copy of one migrated template
+ * per test process (or, with `migrate: false`, an empty one). Throws when
+ * TESSERA_TEST_PG_URL is not set.
+ */
+export async function createPostgresDatabase(
+  options: { readonly migrate?: boolean } = {},
+): Promise<FreshPostgresDatabase> {
+  const name = randomName('t');
+  // A copy of the migrated template is migrated already; the bare one comes from template1.
+  await createDatabase(name, (options.migrate ?? true) ? await migratedTemplate() : undefined);
+  return {
+    name,
+    url: databaseUrl(name),
+    drop: () => adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+  };
+}
+
 const postgres: Engine = {
   name: 'postgres',
   available: pgUrl !== undefined && pgUrl.length > 0,
@@ -164,10 +191,7 @@ const postgres: Engine = {
           'TESSERA_TEST_PG_URL is not set (run the tests through test/run.ts with PostgreSQL installed)',
       }),
   async create(options = {}) {
-    const name = randomName('t');
-    // A copy of the migrated template is migrated already; the bare one comes from template1.
-    await createDatabase(name, (options.migrate ?? true) ? await migratedTemplate() : undefined);
-    const url = databaseUrl(name);
+    const { url, drop } = await createPostgresDatabase(options);
     const store = createSqlStore(
       url,
       options.poolSize === undefined ? {} : { poolSize: options.poolSize },
@@ -181,7 +205,7 @@ const postgres: Engine = {
         await db.destroy();
         await store.close();
       } finally {
-        await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+        await drop();
       }
     };
     return { engine: 'postgres', url, store, db, close };

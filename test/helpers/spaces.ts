@@ -13,8 +13,6 @@ import assert from 'node:assert/strict';
 import { type KeyObject, createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import type { LightMyRequestResponse } from 'fastify';
 import type { OptionName } from '../../src/config/options.js';
 import { type TestApp, type TestClock, createTestApp } from './app.js';
@@ -556,22 +554,4 @@ export async function startCatcher(): Promise<Catcher> {
     next: () => new Promise<URL>((resolve) => waiting.push(resolve)),
     close: () => closeServer(server),
   };
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Database state                                                                              */
-/* ------------------------------------------------------------------------------------------ */
-
-/** Rows of a read-only query against the test app's SQLite file. */
-export function dbRows<T = Record<string, unknown>>(
-  t: TestApp,
-  query: string,
-  ...params: unknown[]
-): T[] {
-  const db = new Database(join(t.dir, 'tessera.db'), { readonly: true, fileMustExist: true });
-  try {
-    return db.prepare(query).all(...params) as T[];
-  } finally {
-    db.close();
-  }
 }

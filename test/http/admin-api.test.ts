@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { InjectOptions } from 'fastify';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 
 describe('admin API /admin/v1', () => {
@@ -18,7 +17,12 @@ describe('admin API /admin/v1', () => {
     return res.json().access_token as string;
   }
 
-  function call(method: InjectOptions['method'], url: string, payload?: object, token = admin) {
+  function call(
+    method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+    url: string,
+    payload?: object,
+    token = admin,
+  ) {
     return t.app.inject({
       method,
       url: `/admin/v1${url}`,

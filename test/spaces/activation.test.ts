@@ -24,7 +24,6 @@ import {
   bearerGet,
   browserGet,
   codeOf,
-  dbRows,
   formState,
   formTokenRequest,
   inputs,
@@ -128,7 +127,7 @@ describe('Cisco Spaces activation, end to end', () => {
     assert.equal(csrfCookie.attributes['httponly'], true);
     // No session before the password.
     assert.equal(setCookie(loginPage, SESSION_COOKIE), undefined);
-    assert.equal(dbRows(t, 'select * from sessions').length, 0);
+    assert.equal((await t.rows('select * from sessions')).length, 0);
   });
 
   test('the password opens a session; a user of two tenants picks one', async () => {
@@ -142,15 +141,14 @@ describe('Cisco Spaces activation, end to end', () => {
     assert.equal(session.attributes['samesite'], 'Lax');
     assert.equal(session.attributes['path'], '/');
     assert.equal(session.attributes['secure'], undefined, 'no Secure on an http issuer');
-    const rows = dbRows<{ user_id: string; subject: string; id_hash: string }>(
-      t,
+    const rows = await t.rows<{ user_id: string; subject: string; id_hash: string }>(
       'select user_id, subject, id_hash from sessions',
     );
     assert.equal(rows.length, 1);
     assert.equal(rows[0]?.user_id, aliceId);
     assert.equal(rows[0]?.subject, aliceId);
     assert.notEqual(rows[0]?.id_hash, session.value, 'the store keeps only a hash of the cookie');
-    assert.equal(dbRows(t, 'select * from authorization_codes').length, 0);
+    assert.equal((await t.rows('select * from authorization_codes')).length, 0);
   });
 
   test('choosing the tenant redirects to Spaces with code, state and iss', async () => {
@@ -161,7 +159,7 @@ describe('Cisco Spaces activation, end to end', () => {
     code = codeOf(location);
     assert.equal(location.searchParams.get('state'), state);
     assert.equal(location.searchParams.get('iss'), ISSUER);
-    const rows = dbRows<Record<string, unknown>>(t, 'select * from authorization_codes');
+    const rows = await t.rows<Record<string, unknown>>('select * from authorization_codes');
     assert.equal(rows.length, 1);
     assert.equal(rows[0]?.['client_id'], 'dnaspaces');
     assert.equal(rows[0]?.['user_id'], aliceId);
@@ -193,8 +191,7 @@ describe('Cisco Spaces activation, end to end', () => {
     assert.equal(payload['email'], alice.email);
     assert.equal(payload['tenant_id'], 'acme');
     assert.equal(payload['client_id'], 'dnaspaces');
-    const consumed = dbRows<{ consumed_at: number | null }>(
-      t,
+    const consumed = await t.rows<{ consumed_at: number | null }>(
       'select consumed_at from authorization_codes',
     );
     assert.equal(consumed[0]?.consumed_at, t.clock.now);
@@ -240,8 +237,7 @@ describe('Cisco Spaces activation, end to end', () => {
     assert.equal(session.attributes['samesite'], 'Lax');
     assert.equal(session.attributes['path'], '/');
     assert.deepEqual(keyServer.requests, [PARTNER_KEY_PATH]);
-    const rows = dbRows<{ user_id: string | null; subject: string; tenant_id: string }>(
-      t,
+    const rows = await t.rows<{ user_id: string | null; subject: string; tenant_id: string }>(
       "select user_id, subject, tenant_id from sessions where subject like 'spaces:%'",
     );
     assert.deepEqual(
@@ -414,7 +410,7 @@ describe('authorization_code grant refusals', () => {
     const res = await spacesRedeem(code, state, { client_secret: '31e08c21136c9102cdef' });
     assertOAuthError(res, 401, 'invalid_client');
     assert.equal(
-      dbRows(t, 'select * from authorization_codes where consumed_at is not null').length,
+      (await t.rows('select * from authorization_codes where consumed_at is not null')).length,
       0,
     );
     const good = await spacesRedeem(code, state);

@@ -19,7 +19,6 @@ import {
   browserGet,
   browserPost,
   codeOf,
-  dbRows,
   formState,
   formTokenRequest,
   isLoginPage,
@@ -300,7 +299,7 @@ describe('authorization endpoint', () => {
 
   describe('login form', () => {
     test('a wrong password and an unknown email get the same generic 401 page', async () => {
-      const sessionsBefore = dbRows(t, 'select * from sessions').length;
+      const sessionsBefore = (await t.rows('select * from sessions')).length;
       const jar = new CookieJar();
       const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state: hexState() })));
       const wrong = await submitLogin(t, jar, page, bob.email, 'not-the-password');
@@ -316,7 +315,11 @@ describe('authorization endpoint', () => {
 
       assert.equal(errorMessage(wrong.body), errorMessage(unknown.body));
       assert.ok(!/not found|no such|unknown|exist/i.test(errorMessage(wrong.body)));
-      assert.equal(dbRows(t, 'select * from sessions').length, sessionsBefore, 'no session opened');
+      assert.equal(
+        (await t.rows('select * from sessions')).length,
+        sessionsBefore,
+        'no session opened',
+      );
     });
 
     test('a disabled user cannot log in, and gets the same message', async () => {
@@ -331,7 +334,7 @@ describe('authorization endpoint', () => {
     });
 
     test('a CSRF token that is wrong, missing, or without its cookie → 400 page, no code', async () => {
-      const before = dbRows(t, 'select * from authorization_codes').length;
+      const before = (await t.rows('select * from authorization_codes')).length;
       const jar = new CookieJar();
       const page = await browserGet(t, jar, authorizeUrl(spacesQuery({ state: hexState() })));
       const { txn, csrf } = formState(page.body);
@@ -348,7 +351,7 @@ describe('authorization endpoint', () => {
         assert.equal(setCookie(res, SESSION_COOKIE), undefined);
         assert.ok(!isLoginPage(res));
       }
-      assert.equal(dbRows(t, 'select * from authorization_codes').length, before);
+      assert.equal((await t.rows('select * from authorization_codes')).length, before);
     });
 
     test('a tampered transaction → 400 page', async () => {

@@ -20,7 +20,6 @@ import {
   type RsaKey,
   SESSION_COOKIE,
   assertPageHeaders,
-  dbRows,
   hmacWithPublicKey,
   launchClaims,
   mintLaunchToken,
@@ -76,8 +75,8 @@ describe('Spaces launch', () => {
     });
   }
 
-  function sessionCount(): number {
-    return dbRows(t, 'select * from sessions').length;
+  async function sessionCount(): Promise<number> {
+    return (await t.rows('select * from sessions')).length;
   }
 
   /** A 401 `launch-refused` page: no redirect, no session cookie, no session row. */
@@ -85,7 +84,7 @@ describe('Spaces launch', () => {
     body: Record<string, string>,
     as: 'form' | 'json' = 'form',
   ): Promise<void> {
-    const before = sessionCount();
+    const before = await sessionCount();
     const res = await launch(body, as);
     assert.equal(res.statusCode, 401, res.body);
     assertPageHeaders(res);
@@ -93,7 +92,7 @@ describe('Spaces launch', () => {
     assert.equal(res.headers['location'], undefined);
     assert.equal(setCookie(res, SESSION_COOKIE), undefined);
     assert.equal(res.headers['set-cookie'], undefined);
-    assert.equal(sessionCount(), before);
+    assert.equal(await sessionCount(), before);
   }
 
   function assertAccepted(res: LightMyRequestResponse, appUrl: string): void {
@@ -121,8 +120,7 @@ describe('Spaces launch', () => {
       GLOBEX_APP,
     );
     assert.deepEqual(cisco.requests, [PARTNER_KEY_PATH], 'cached by (baseUrl, version)');
-    const rows = dbRows<{ subject: string; tenant_id: string; user_id: string | null }>(
-      t,
+    const rows = await t.rows<{ subject: string; tenant_id: string; user_id: string | null }>(
       'select subject, tenant_id, user_id from sessions order by subject',
     );
     assert.deepEqual(

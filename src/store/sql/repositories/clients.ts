@@ -2,7 +2,7 @@ import type { Kysely, Selectable, Transaction, Updateable } from 'kysely';
 import type { Client, ClientPatch, GrantType, NewClient } from '../../store.js';
 import { NotFoundError } from '../../store.js';
 import type { ClientsTable, Database } from '../schema.js';
-import { mapConstraintErrors } from './errors.js';
+import { mapConstraintErrors, unstorable } from './errors.js';
 
 async function withTenants(
   db: Kysely<Database>,
@@ -120,6 +120,7 @@ export async function updateClient(
 }
 
 export async function getClient(db: Kysely<Database>, id: string): Promise<Client | undefined> {
+  if (unstorable(id)) return undefined;
   const rows = await db.selectFrom('clients').selectAll().where('id', '=', id).execute();
   return (await withTenants(db, rows))[0];
 }

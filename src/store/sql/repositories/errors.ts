@@ -1,5 +1,14 @@
 import { ConflictError, NotFoundError } from '../../store.js';
 
+/**
+ * True for a lookup key no row can hold: PostgreSQL text cannot contain NUL and refuses such a
+ * parameter outright (22021), so an untrusted id, email or tenant with a NUL byte would be a
+ * 500 there. Lookups answer "not found" instead, on every engine alike.
+ */
+export function unstorable(key: string): boolean {
+  return key.includes('\0');
+}
+
 /** Maps engine-specific constraint failures to the store's typed errors. */
 export async function mapConstraintErrors<T>(what: string, run: () => Promise<T>): Promise<T> {
   try {

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { SigningKey } from '../../store.js';
 import type { Database } from '../schema.js';
 
@@ -23,6 +23,10 @@ export async function listSigningKeys(db: Kysely<Database>): Promise<SigningKey[
     .selectAll()
     .orderBy('activates_at')
     .orderBy('created_at')
+    // Ties (the same second): a retired key before the key that retired it, then by kid, so
+    // every engine and every node lists, and so picks the signer, in the same order.
+    .orderBy(sql`case when publish_until is null then 1 else 0 end`)
+    .orderBy('kid')
     .execute();
   return rows.map((r) => ({
     kid: r.kid,

@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { Telemetry, Tenant } from '../../store.js';
 import { NotFoundError } from '../../store.js';
 import type { Database, TenantsTable } from '../schema.js';
-import { mapConstraintErrors } from './errors.js';
+import { mapConstraintErrors, unstorable } from './errors.js';
 
 function toTenant(row: Selectable<TenantsTable>): Tenant {
   return {
@@ -53,6 +53,7 @@ export async function updateTenant(
 }
 
 export async function getTenant(db: Kysely<Database>, id: string): Promise<Tenant | undefined> {
+  if (unstorable(id)) return undefined;
   const row = await db.selectFrom('tenants').selectAll().where('id', '=', id).executeTakeFirst();
   return row && toTenant(row);
 }
@@ -61,6 +62,7 @@ export async function findTenant(
   db: Kysely<Database>,
   idOrDomain: string,
 ): Promise<Tenant | undefined> {
+  if (unstorable(idOrDomain)) return undefined;
   return (
     (await getTenant(db, idOrDomain)) ??
     (await db

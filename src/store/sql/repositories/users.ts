@@ -2,7 +2,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { User } from '../../store.js';
 import { NotFoundError } from '../../store.js';
 import type { Database, UsersTable } from '../schema.js';
-import { mapConstraintErrors } from './errors.js';
+import { mapConstraintErrors, unstorable } from './errors.js';
 
 async function withTenants(db: Kysely<Database>, rows: Selectable<UsersTable>[]): Promise<User[]> {
   if (rows.length === 0) return [];
@@ -59,6 +59,7 @@ export async function getUserByEmail(
   db: Kysely<Database>,
   email: string,
 ): Promise<User | undefined> {
+  if (unstorable(email)) return undefined;
   const rows = await db
     .selectFrom('users')
     .selectAll()
@@ -68,6 +69,7 @@ export async function getUserByEmail(
 }
 
 export async function getUser(db: Kysely<Database>, id: string): Promise<User | undefined> {
+  if (unstorable(id)) return undefined;
   const rows = await db.selectFrom('users').selectAll().where('id', '=', id).execute();
   return (await withTenants(db, rows))[0];
 }

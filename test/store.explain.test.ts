@@ -1,0 +1,251 @@
+/**
+ * Growth (issue 4): with a million refresh-token rows, every refresh-token lookup stays an
+ * index lookup on both engines. The statements checked are the ones the repositories really
+ * run (captured from them, not rewritten here): the refresh lookup by token_hash, the
+ * rotating UPDATE, the grace reclaim by parent_id, the family revocation by family_id and
+ * the sweep by expires_at.
+ */
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import {
+  type CompiledQuery,
+  type Dialect,
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  type RawBuilder,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+  sql,
+} from 'kysely';
+import * as refresh from '../src/store/sql/repositories/refresh-tokens.js';
+import { sweepExpired } from '../src/store/sql/repositories/revocations.js';
+import type { Database } from '../src/store/sql/schema.js';
+import { type EngineName, type TestDatabase, forEachEngine } from './helpers/engines.js';
+
+const ROWS = 1_000_000;
+/** Tokens per family: each one's parent is the one before it. */
+const FAMILY = 4;
+/** Rows expire one per second from here: `now` below expires 1 % of them. */
+const FIRST_EXPIRY = 1_700_000_000;
+const NOW = FIRST_EXPIRY + ROWS / 100;
+
+/** A Kysely of the engine's SQL dialect that runs nothing and records every statement. */
+function recorder(engine: EngineName): { db: Kysely<Database>; queries: CompiledQuery[] } {
+  const queries: CompiledQuery[] = [];
+  const dialect: Dialect =
+    engine === 'postgres'
+      ? {
+          createAdapter: () => new PostgresAdapter(),
+          createDriver: () => new DummyDriver(),
+          createIntrospector: (db) => new PostgresIntrospector(db),
+          createQueryCompiler: () => new PostgresQueryCompiler(),
+        }
+      : {
+          createAdapter: () => new SqliteAdapter(),
+          createDriver: () => new DummyDriver(),
+          createIntrospector: (db) => new SqliteIntrospector(db),
+          createQueryCompiler: () => new SqliteQueryCompiler(),
+        };
+  const db = new Kysely<Database>({
+    dialect,
+    log: (event) => {
+      if (event.level === 'query') queries.push(event.query);
+    },
+  });
+  return { db, queries };
+}
+
+/** The statements a repository call runs that touch refresh_tokens. */
+async function statements(
+  engine: EngineName,
+  call: (db: Kysely<Database>) => Promise<unknown>,
+): Promise<CompiledQuery[]> {
+  const { db, queries } = recorder(engine);
+  await call(db);
+  await db.destroy();
+  const touching = queries.filter((q) => /\brefresh_tokens\b/.test(q.sql));
+  assert.ok(touching.length > 0, 'the call runs a statement on refresh_tokens');
+  return touching;
+}
+
+/**
+ * A million rows from one INSERT … SELECT over a generated series. Keys are zero-padded so
+ * they arrive in index order, and families of FAMILY tokens chain by parent_id.
+ *
+ * PostgreSQL loads the way pg_restore does: the table's key constraints and indexes are
+ * dropped, the rows inserted, and each is recreated from its own definition (same name, same
+ * definition: checked), which takes a third of the time of inserting through five indexes.
+ * SQLite cannot drop the indexes behind its UNIQUE constraints; a larger page cache for the
+ * loading connection is enough there.
+ */
+async function fill(t: TestDatabase): Promise<void> {
+  const pg = t.engine === 'postgres';
+  const pad = (e: RawBuilder<unknown>) =>
+    pg ? sql`lpad((${e})::text, 7, '0')` : sql`printf('%07d', ${e})`;
+  const i = sql<number>`i`;
+  const columns = sql`(id, token_hash, family_id, parent_id, client_id, user_id, tenant_id,
+    scope, audience, created_at, expires_at, idle_expires_at, rotated_at, revoked_at)`;
+  const values = sql`'rt-' || ${pad(i)}, 'v1$hash-' || ${pad(i)}, 'fam-' || ${pad(sql`${i} / ${sql.lit(FAMILY)}`)},
+    CASE WHEN ${i} % ${sql.lit(FAMILY)} = 0 THEN NULL ELSE 'rt-' || ${pad(sql`${i} - 1`)} END,
+    'client-' || (${i} % 100), NULL, NULL, 'read', 'https://api.example', ${sql.lit(FIRST_EXPIRY - 86_400)},
+    ${sql.lit(FIRST_EXPIRY)} + ${i}, ${sql.lit(FIRST_EXPIRY)} + ${i},
+    CASE WHEN ${i} % ${sql.lit(FAMILY)} = ${sql.lit(FAMILY - 1)} THEN NULL ELSE ${sql.lit(FIRST_EXPIRY - 3600)} END,
+    NULL`;
+  if (pg) {
+    const definitions = async () => {
+      const { rows: constraints } = await sql<{ name: string; def: string }>`
+        SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
+        WHERE conrelid = 'refresh_tokens'::regclass AND contype IN ('p', 'u')
+        ORDER BY conname`.execute(t.db);
+      const { rows: indexes } = await sql<{ name: string; def: string }>`
+        SELECT indexname AS name, indexdef AS def FROM pg_indexes
+        WHERE tablename = 'refresh_tokens' ORDER BY indexname`.execute(t.db);
+      return { constraints, indexes };
+    };
+    const before = await definitions();
+    const owned = new Set(before.constraints.map((c) => c.name));
+    for (const c of before.constraints)
+      await sql`ALTER TABLE refresh_tokens DROP CONSTRAINT ${sql.id(c.name)}`.execute(t.db);
+    for (const x of before.indexes.filter((x) => !owned.has(x.name)))
+      await sql`DROP INDEX ${sql.id(x.name)}`.execute(t.db);
+    await sql`INSERT INTO refresh_tokens ${columns}
+      SELECT ${values} FROM generate_series(0, ${sql.lit(ROWS - 1)}) AS s(i)`.execute(t.db);
+    for (const c of before.constraints)
+      await sql`ALTER TABLE refresh_tokens ADD CONSTRAINT ${sql.id(c.name)} ${sql.raw(c.def)}`.execute(
+        t.db,
+      );
+    for (const x of before.indexes.filter((x) => !owned.has(x.name)))
+      await sql.raw(x.def).execute(t.db);
+    assert.deepEqual(await definitions(), before, 'the same constraints and indexes as migrated');
+  } else {
+    await sql`PRAGMA cache_size = -262144`.execute(t.db); // 256 MiB, this connection only
+    await sql`WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${sql.lit(ROWS - 1)})
+      INSERT INTO refresh_tokens ${columns} SELECT ${values} FROM s`.execute(t.db);
+  }
+  await sql`ANALYZE refresh_tokens`.execute(t.db);
+  const counted = await t.db
+    .selectFrom('refresh_tokens')
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow();
+  assert.equal(Number(counted.n), ROWS);
+}
+
+/** The name of the index on exactly `column` of refresh_tokens (created by the migrations). */
+async function indexOn(t: TestDatabase, column: string, unique: boolean): Promise<string> {
+  if (t.engine === 'postgres') {
+    const { rows } = await sql<{ indexname: string; indexdef: string }>`
+      SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'refresh_tokens'`.execute(t.db);
+    const found = rows.find(
+      (r) =>
+        r.indexdef.endsWith(`(${column})`) && r.indexdef.startsWith('CREATE UNIQUE') === unique,
+    );
+    assert.ok(found, `a ${unique ? 'unique ' : ''}index on refresh_tokens(${column})`);
+    return found.indexname;
+  }
+  const { rows: list } = await sql<{ name: string; unique: number }>`
+    SELECT name, "unique" FROM pragma_index_list('refresh_tokens')`.execute(t.db);
+  for (const index of list) {
+    const { rows: cols } = await sql<{ name: string }>`
+      SELECT name FROM pragma_index_info(${index.name})`.execute(t.db);
+    if (cols.length === 1 && cols[0]?.name === column && (index.unique === 1) === unique)
+      return index.name;
+  }
+  assert.fail(`no ${unique ? 'unique ' : ''}index on refresh_tokens(${column})`);
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  Plans?: PlanNode[];
+}
+
+function nodes(plan: PlanNode): PlanNode[] {
+  return [plan, ...(plan.Plans ?? []).flatMap(nodes)];
+}
+
+/** Asserts the statement reads refresh_tokens through `index` and never scans the table. */
+async function assertUsesIndex(t: TestDatabase, query: CompiledQuery, index: string) {
+  const what = `${query.sql}\n`;
+  if (t.engine === 'postgres') {
+    const { rows } = await t.db.executeQuery<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>({
+      ...query,
+      sql: `EXPLAIN (FORMAT JSON) ${query.sql}`,
+    });
+    const plan = nodes((rows[0] as { 'QUERY PLAN': [{ Plan: PlanNode }] })['QUERY PLAN'][0].Plan);
+    const shown = JSON.stringify(plan.map((n) => [n['Node Type'], n['Index Name']]));
+    assert.ok(
+      !plan.some((n) => n['Node Type'] === 'Seq Scan' && n['Relation Name'] === 'refresh_tokens'),
+      `${what}scans refresh_tokens sequentially: ${shown}`,
+    );
+    assert.ok(
+      plan.some(
+        (n) =>
+          ['Index Scan', 'Index Only Scan', 'Bitmap Index Scan'].includes(n['Node Type']) &&
+          n['Index Name'] === index,
+      ),
+      `${what}does not use ${index}: ${shown}`,
+    );
+    return;
+  }
+  const { rows } = await t.db.executeQuery<{ detail: string }>({
+    ...query,
+    sql: `EXPLAIN QUERY PLAN ${query.sql}`,
+  });
+  const details = rows.map((r) => r.detail);
+  assert.ok(
+    !details.some((d) => /^SCAN (refresh_tokens|"refresh_tokens")\b/.test(d)),
+    `${what}scans refresh_tokens: ${details.join(' | ')}`,
+  );
+  assert.ok(
+    details.some((d) =>
+      new RegExp(`^SEARCH "?refresh_tokens"? USING (COVERING )?INDEX ${index} \\(`).test(d),
+    ),
+    `${what}does not use ${index}: ${details.join(' | ')}`,
+  );
+}
+
+forEachEngine('refresh-token lookups at a million rows', (current) => {
+  it('use the token_hash, parent_id, family_id and expires_at indexes, never a table scan', async () => {
+    const t = current();
+    await fill(t);
+    const byHash = await indexOn(t, 'token_hash', true);
+    const byParent = await indexOn(t, 'parent_id', false);
+    const byFamily = await indexOn(t, 'family_id', false);
+    const byExpiry = await indexOn(t, 'expires_at', false);
+    const middle = String(ROWS / 2 + 1).padStart(7, '0');
+
+    // The refresh: findRefreshToken's SELECT, then rotateRefreshToken's conditional UPDATE.
+    const [find] = await statements(t.engine, (db) =>
+      refresh.findRefreshToken(db, `v1$hash-${middle}`),
+    );
+    await assertUsesIndex(t, find as CompiledQuery, byHash);
+    const [rotate] = await statements(t.engine, (db) =>
+      refresh.rotateRefreshToken(db, `v1$hash-${middle}`, NOW),
+    );
+    await assertUsesIndex(t, rotate as CompiledQuery, byHash);
+
+    // Grace reclaim (successors of a parent) and reuse handling (the whole family).
+    const [reclaim] = await statements(t.engine, (db) =>
+      refresh.reclaimUnusedSuccessor(db, `rt-${middle}`, NOW),
+    );
+    await assertUsesIndex(t, reclaim as CompiledQuery, byParent);
+    const [revoke] = await statements(t.engine, (db) =>
+      refresh.revokeRefreshFamily(
+        db,
+        `fam-${String(ROWS / 2 / FAMILY).padStart(7, '0')}`,
+        NOW,
+        NOW + 3600,
+      ),
+    );
+    await assertUsesIndex(t, revoke as CompiledQuery, byFamily);
+
+    // The sweeper deletes the expired 1 % by range, not by reading every row.
+    const [sweep] = await statements(t.engine, (db) => sweepExpired(db, NOW));
+    await assertUsesIndex(t, sweep as CompiledQuery, byExpiry);
+  });
+});
