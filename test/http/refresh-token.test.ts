@@ -284,6 +284,33 @@ describe('refresh_token grant', () => {
   });
 });
 
+describe('refresh_token under concurrency', () => {
+  let t: TestApp;
+  let c: Creds;
+
+  before(async () => {
+    t = await createTestApp();
+    c = await t.client({ scopes: ['read'], grants: ['client_credentials', 'refresh_token'] });
+  });
+  after(() => t.close());
+
+  test('50 parallel uses of one refresh token: exactly one success, the rest invalid_grant, no 5xx, family dead', async () => {
+    const { refresh: token } = pairOf(ok(await clientCredentials(t, c)));
+    const results = await Promise.all(Array.from({ length: 50 }, () => refresh(t, c, token)));
+    const statuses = results.map((r) => r.statusCode);
+    assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses.join(',')}`);
+    assert.equal(statuses.filter((s) => s === 400).length, 49);
+    for (const r of results.filter((x) => x.statusCode === 400))
+      assert.equal(bodyOf(r)['error'], 'invalid_grant');
+    // The losers were reuse: the winner's successor belongs to a revoked family.
+    const winner = pairOf(
+      bodyOf(results.find((r) => r.statusCode === 200) as (typeof results)[number]),
+    );
+    assertError(await refresh(t, c, winner.refresh), 400, 'invalid_grant');
+    assert.equal(bodyOf(await introspect(t, c, winner.access))['active'], false);
+  });
+});
+
 describe('refresh token expiry', () => {
   let t: TestApp;
   let c: Creds;
