@@ -158,6 +158,7 @@ describe('many nodes on one PostgreSQL', { skip }, () => {
         doomed: { grants: ['client_credentials'] },
         rotating: { grants: ['client_credentials'] },
         keys: { grants: ['client_credentials'] },
+        throttled: { grants: ['client_credentials'] },
         web: { grants: ['authorization_code', 'refresh_token'], redirectUris: [REDIRECT_URI] },
       })) {
         const view = await createClient(admin, { name, clientId: name, tenants: ['t1'], ...input });
@@ -180,6 +181,8 @@ describe('many nodes on one PostgreSQL', { skip }, () => {
             '--key-cache-ttl',
             CACHE_TTL,
             '--pool-size',
+            '4',
+            '--client-auth-failure-limit',
             '4',
           ],
         }),
@@ -232,6 +235,25 @@ describe('many nodes on one PostgreSQL', { skip }, () => {
       assert.deepEqual((await introspect(n, client, at1)).body, { active: false });
       assert.deepEqual((await introspect(n, client, rt1)).body, { active: false });
     }
+  });
+
+  it('counts failed client authentication across nodes', async () => {
+    const client = clients['throttled'] as Credentials;
+    const wrong = { ...client, secret: `${client.secret}-wrong` };
+    // Two failures on A and one on B stay under the limit of 4 …
+    for (const n of [node(0), node(0), node(1)]) {
+      const res = await clientCredentials(n, wrong);
+      assert.equal(res.status, 401, res.text);
+      assert.equal(res.headers.get('retry-after'), null);
+    }
+    // … the fourth, on C (which has seen no failure of its own), reaches it: the count is shared.
+    const fourth = await clientCredentials(node(2), wrong);
+    assert.equal(fourth.status, 401);
+    assert.ok(Number(fourth.headers.get('retry-after')) > 0, 'C refuses with Retry-After');
+    // C now refuses even the right secret from this address; A learns at its next failure.
+    assert.equal((await clientCredentials(node(2), client)).status, 401);
+    const onA = await clientCredentials(node(0), wrong);
+    assert.ok(Number(onA.headers.get('retry-after')) > 0, 'A refuses with Retry-After');
   });
 
   it('refuses at introspection on B a token revoked on A', async () => {
