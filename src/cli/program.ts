@@ -6,6 +6,7 @@ import { configFor, globals, guarded } from './context.js';
 import { printItem } from './io.js';
 import { keyCommand } from './key.js';
 import { serveCommand } from './serve.js';
+import { simulateCommand } from './simulate.js';
 import { tenantCommand } from './tenant.js';
 import { userCommand } from './user.js';
 
@@ -45,5 +46,6 @@ export function buildProgram(): Command {
   program.addCommand(clientCommand());
   program.addCommand(keyCommand());
   program.addCommand(auditCommand());
+  program.addCommand(simulateCommand());
   return program;
 }

@@ -10,74 +10,36 @@
  * - a listening in-process server whose issuer is its real URL, and a redirect catcher.
  */
 import assert from 'node:assert/strict';
-import { type KeyObject, createHmac, generateKeyPairSync, sign as cryptoSign } from 'node:crypto';
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:http';
 import type { LightMyRequestResponse } from 'fastify';
 import type { OptionName } from '../../src/config/options.js';
+import {
+  type RsaKey,
+  b64url,
+  closeServer,
+  listenLoopback,
+} from '../../src/simulate/launch-keys.js';
 import { type TestApp, type TestClock, createTestApp } from './app.js';
 
+// Moved to src/simulate (the simulator mints launch tokens and serves keys the same way).
+export {
+  type FakeKeyServer,
+  type LaunchClaims,
+  PARTNER_KEY_PATH,
+  type PublishedKey,
+  type RsaKey,
+  closeServer,
+  launchClaims,
+  listenLoopback,
+  mintLaunchToken,
+  rsaKey,
+  startFakeKeyServer,
+} from '../../src/simulate/launch-keys.js';
+
 /* ------------------------------------------------------------------------------------------ */
-/* Keys and launch tokens                                                                      */
+/* Forged launch tokens                                                                        */
 /* ------------------------------------------------------------------------------------------ */
-
-export interface RsaKey {
-  readonly bits: 1024 | 2048;
-  readonly privateKey: KeyObject;
-  readonly publicKey: KeyObject;
-  /** The public key as Cisco publishes it: base64 of the SPKI DER encoding. */
-  readonly spki: string;
-}
-
-export function rsaKey(bits: 1024 | 2048): RsaKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: bits });
-  const spki = publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
-  return { bits, privateKey, publicKey, spki };
-}
-
-/** Claims of a Cisco Spaces launch token (no `iss`, `aud` or `typ`, as Cisco sends them). */
-export interface LaunchClaims {
-  readonly partnerTenantId: string;
-  readonly tenantId: number;
-  readonly baseUrl: string;
-  readonly appId: string;
-  readonly activationRefId: string;
-  readonly exp: number;
-  readonly [claim: string]: unknown;
-}
-
-/** Default claims for a launch of `partnerTenantId`, valid for 5 minutes after `now`. */
-export function launchClaims(
-  partnerTenantId: string,
-  baseUrl: string,
-  now: number,
-  extra: Partial<LaunchClaims> = {},
-): LaunchClaims {
-  return {
-    partnerTenantId,
-    tenantId: 31337,
-    baseUrl,
-    appId: 'app-4f1c',
-    activationRefId: 'act-9d2e7b',
-    exp: now + 300,
-    ...extra,
-  };
-}
-
-function b64url(value: object): string {
-  return Buffer.from(JSON.stringify(value)).toString('base64url');
-}
-
-/** An RS256 JWT over `claims`, signed with `node:crypto` (works for 1024-bit keys too). */
-export function mintLaunchToken(
-  key: KeyObject,
-  claims: LaunchClaims | Record<string, unknown>,
-  header: Record<string, unknown> = { alg: 'RS256', typ: 'JWT' },
-): string {
-  const input = `${b64url(header)}.${b64url(claims)}`;
-  const signature = cryptoSign('RSA-SHA256', Buffer.from(input), key).toString('base64url');
-  return `${input}.${signature}`;
-}
 
 /** The classic `alg: none` forgery: no signature at all. */
 export function unsignedToken(claims: Record<string, unknown>): string {
@@ -105,63 +67,6 @@ export function tamperPayload(token: string, patch: Record<string, unknown>): st
     unknown
   >;
   return `${h}.${b64url({ ...claims, ...patch })}.${s}`;
-}
-
-/* ------------------------------------------------------------------------------------------ */
-/* Fake Cisco key server                                                                       */
-/* ------------------------------------------------------------------------------------------ */
-
-export const PARTNER_KEY_PATH = '/client/v1/partner/partnerPublicKey';
-
-export interface PublishedKey {
-  /** As Cisco lists it; a number or a string on the wire. */
-  readonly version: number | string;
-  readonly key: RsaKey;
-}
-
-export interface FakeKeyServer {
-  /** `http://127.0.0.1:<port>`, the `baseUrl` launch tokens name. */
-  readonly url: string;
-  /** Every request path (with query) received, in order. */
-  readonly requests: string[];
-  /** The keys served; may be changed between requests. */
-  keys: PublishedKey[];
-  close(): Promise<void>;
-}
-
-export async function startFakeKeyServer(keys: PublishedKey[]): Promise<FakeKeyServer> {
-  const requests: string[] = [];
-  const state = { keys };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const path = req.url ?? '/';
-    requests.push(path);
-    const entries = state.keys.map((k) => ({ version: k.version, publicKey: k.key.spki }));
-    let data: typeof entries | undefined;
-    if (req.method === 'GET' && path === PARTNER_KEY_PATH) data = entries;
-    else if (req.method === 'GET' && path.startsWith(`${PARTNER_KEY_PATH}/`)) {
-      const version = decodeURIComponent(path.slice(PARTNER_KEY_PATH.length + 1));
-      data = entries.filter((e) => String(e.version) === version);
-    }
-    if (data === undefined) {
-      res.writeHead(404, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ status: false, message: 'not found' }));
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: true, data }));
-  });
-  const port = await listenLoopback(server);
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    get keys() {
-      return state.keys;
-    },
-    set keys(value) {
-      state.keys = value;
-    },
-    close: () => closeServer(server),
-  };
 }
 
 /* ------------------------------------------------------------------------------------------ */
@@ -473,23 +378,6 @@ export function bearerGet(
 /* ------------------------------------------------------------------------------------------ */
 /* Real listening servers                                                                      */
 /* ------------------------------------------------------------------------------------------ */
-
-export function listenLoopback(server: Server, port = 0): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
-}
-
-export function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve) => {
-    server.close(() => resolve());
-    server.closeAllConnections();
-  });
-}
 
 async function freePort(): Promise<number> {
   const probe = createServer();
