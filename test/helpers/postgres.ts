@@ -27,6 +27,9 @@ export interface PostgresServer {
   readonly dir: string;
   /** Stops the server (`pg_ctl -m fast stop`) and removes the directory. Idempotent, synchronous. */
   stop(): void;
+  /** Stops the server but keeps its data, for outage tests; `resume` starts it again on the same port. */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
 }
 
 interface Binaries {
@@ -196,7 +199,26 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
           'start',
         ]);
         started = true;
-        return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, dir, stop };
+        const startArgs = [
+          '-D',
+          data,
+          '-w',
+          '-t',
+          '60',
+          '-l',
+          join(dir, 'log'),
+          '-o',
+          serverArgs,
+          'start',
+        ];
+        return {
+          url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+          port,
+          dir,
+          stop,
+          pause: () => run(bins.pgCtl, ['-D', data, '-m', 'fast', '-w', 'stop']),
+          resume: () => run(bins.pgCtl, startArgs),
+        };
       } catch (err) {
         lastError = err;
         // pg_ctl may have left a half-started server behind; make sure it is down.
