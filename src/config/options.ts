@@ -229,6 +229,11 @@ export const optionSchemas = {
     default: 5,
     doc: 'Seconds the signing-key set is cached before the store is polled for rotations.',
   },
+  staleIfError: {
+    schema: z.coerce.number().min(0).max(3600),
+    default: 300,
+    doc: 'While the database is unreachable, cached clients and keys stay usable this many seconds past their cache TTL, so recently seen clients keep getting client_credentials tokens (0 to turn off).',
+  },
   userinfoScope: {
     schema: z.string().min(1).optional(),
     default: undefined,

@@ -48,14 +48,20 @@ export async function openRuntime(
     const audit = new AuditTrail(store, opts.logger, {
       now: opts.clock ? () => clock() * 1000 : Date.now,
     });
-    const keystore = new Keystore({ store, crypto, clock, cacheTtl: config.keyCacheTtl });
+    const keystore = new Keystore({
+      store,
+      crypto,
+      clock,
+      cacheTtl: config.keyCacheTtl,
+      staleIfError: config.staleIfError,
+    });
     await keystore.ensureKey(config.signingAlg);
     return {
       config,
       store,
       crypto,
       keystore,
-      clients: new ClientCache(store, config.clientCacheTtl, clock),
+      clients: new ClientCache(store, config.clientCacheTtl, clock, config.staleIfError),
       dialects,
       launchKeys: createLaunchKeySource(),
       throttle: new Throttle(store, clock, config.throttleWindow),

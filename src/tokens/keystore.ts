@@ -6,6 +6,7 @@ import {
 } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import type { SigningKey, Store } from '../store/store.js';
+import { isStoreUnavailable } from '../store/unavailable.js';
 import type { Crypto } from './master-key.js';
 
 export const SIGNING_ALGS = ['RS256', 'PS256', 'ES256', 'EdDSA'] as const;
@@ -79,6 +80,8 @@ export interface KeystoreOptions {
   readonly clock: () => number;
   /** Seconds between polls of the store for rotations. */
   readonly cacheTtl: number;
+  /** Seconds the loaded keys may still be used past `cacheTtl` while the store is unreachable. */
+  readonly staleIfError?: number;
 }
 
 /**
@@ -100,10 +103,18 @@ export class Keystore {
     // One load in flight at a time; concurrent callers share it.
     this.loading ??= this.opts.store
       .listSigningKeys()
-      .then((rows) => {
-        this.rows = rows;
-        this.loadedAt = this.opts.clock();
-      })
+      .then(
+        (rows) => {
+          this.rows = rows;
+          this.loadedAt = this.opts.clock();
+        },
+        (err: unknown) => {
+          // Keys change only by rotation, which needs the store: while it is unreachable
+          // the loaded set is current, for at most `staleIfError` seconds past its TTL.
+          const age = this.opts.clock() - this.loadedAt - this.opts.cacheTtl;
+          if (!(isStoreUnavailable(err) && age < (this.opts.staleIfError ?? 0))) throw err;
+        },
+      )
       .finally(() => {
         this.loading = undefined;
       });

@@ -25,8 +25,17 @@ describe('database outage', { skip }, () => {
   before(async () => {
     // A server of its own: stopping the run's shared one would break other test files.
     pg = await startPostgres();
-    t = await createTestApp({ database: pg.url });
+    // Caches on (the test app turns them off by default), as in production.
+    t = await createTestApp({
+      database: pg.url,
+      flags: { clientCacheTtl: 5, keyCacheTtl: 5, staleIfError: 300 },
+    });
     await t.client({ clientId: 'svc', secret: ok.client_secret, grants: ['client_credentials'] });
+    await t.client({
+      clientId: 'cold',
+      secret: 'cold-secret-0123456789',
+      grants: ['client_credentials'],
+    });
     assert.equal((await token()).statusCode, 200);
   });
   after(async () => {
@@ -34,10 +43,23 @@ describe('database outage', { skip }, () => {
     pg?.stop();
   });
 
-  test('down: fast 503 temporarily_unavailable, readyz red, healthz green', async () => {
+  test('down: a recently seen client still gets tokens from the caches, within staleIfError', async () => {
     await pg.pause();
+    t.clock.advance(60); // both caches expired; the store cannot refresh them
+    const res = await token();
+    assert.equal(res.statusCode, 200, res.body);
+    t.clock.advance(300); // past staleIfError
+    assert.equal((await token()).statusCode, 503);
+  });
+
+  test('down: fast 503 temporarily_unavailable for anything needing the store, readyz red, healthz green', async () => {
+    const cold = { ...ok, client_id: 'cold', client_secret: 'cold-secret-0123456789' };
     const started = Date.now();
-    const results = await Promise.all(Array.from({ length: 20 }, () => token()));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        t.app.inject({ method: 'POST', url: '/oauth/token', payload: cold }),
+      ),
+    );
     // Bounded by the pool's 5 s connection timeout, not by a hang.
     assert.ok(Date.now() - started < 10_000, 'answers within the connection timeout');
     for (const res of results) {
