@@ -14,6 +14,7 @@ import {
   rotateSecret,
   updateClient,
 } from './clients.js';
+import type { BrandingInput } from './branding.js';
 import { ValidationError } from './context.js';
 import { listKeys, rotateKey } from './keys.js';
 import { createTenant, listTenants, setTelemetry, updateTenant } from './tenants.js';
@@ -26,8 +27,19 @@ const str = z.string().min(1).max(2048);
 const strings = z.array(str).max(100);
 const seconds = z.number().int().positive();
 
+/** Branding fields of tenant and client bodies; "" clears one. */
+const brandFields = {
+  brand_name: z.string().max(2048),
+  brand_color: z.string().max(32),
+  brand_support_url: z.string().max(2048),
+  /** The logo file's bytes, base64 ("" clears). */
+  brand_logo_base64: z.string().max(100_000),
+  /** Refused with a message: logos must be uploaded (the CSP serves images only from Tessera). */
+  brand_logo_url: z.string().max(2048),
+};
+
 const tenantBody = z
-  .object({ name: str, domain: str, app_url: str, support_email: str })
+  .object({ name: str, domain: str, app_url: str, support_email: str, ...brandFields })
   .partial()
   .strict();
 
@@ -44,6 +56,7 @@ const clientBody = z
     refresh_token_ttl: seconds,
     refresh_grace: z.boolean(),
     require_pkce: z.boolean(),
+    ...brandFields,
   })
   .partial()
   .strict();
@@ -71,6 +84,26 @@ function body<T extends z.ZodType>(schema: T, request: FastifyRequest): z.output
   return parsed.data;
 }
 
+function brandingInput(b: {
+  brand_name?: string | undefined;
+  brand_color?: string | undefined;
+  brand_support_url?: string | undefined;
+  brand_logo_base64?: string | undefined;
+  brand_logo_url?: string | undefined;
+}): BrandingInput | undefined {
+  if (b.brand_logo_base64 !== undefined && !/^[A-Za-z0-9+/]*={0,2}$/.test(b.brand_logo_base64))
+    throw new InvalidRequest('brand_logo_base64: not base64');
+  const input: BrandingInput = {
+    name: b.brand_name,
+    color: b.brand_color,
+    supportUrl: b.brand_support_url,
+    logo:
+      b.brand_logo_base64 === undefined ? undefined : Buffer.from(b.brand_logo_base64, 'base64'),
+    logoUrl: b.brand_logo_url,
+  };
+  return Object.values(input).some((v) => v !== undefined) ? input : undefined;
+}
+
 function clientInput(b: z.output<typeof clientBody>) {
   return {
     name: b.name,
@@ -84,11 +117,18 @@ function clientInput(b: z.output<typeof clientBody>) {
     refreshTokenTtl: b.refresh_token_ttl,
     refreshGrace: b.refresh_grace,
     requirePkce: b.require_pkce,
+    branding: brandingInput(b),
   };
 }
 
 function tenantInput(b: z.output<typeof tenantBody>) {
-  return { name: b.name, domain: b.domain, appUrl: b.app_url, supportEmail: b.support_email };
+  return {
+    name: b.name,
+    domain: b.domain,
+    appUrl: b.app_url,
+    supportEmail: b.support_email,
+    branding: brandingInput(b),
+  };
 }
 
 type Params = Record<string, string>;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Client, GRANT_TYPES, type GrantType, NotFoundError } from '../store/store.js';
 import { opaqueToken } from '../tokens/opaque.js';
+import { type BrandingInput, applyBranding, brandingView, validateBranding } from './branding.js';
 import { parseScope } from '../oauth/token/issue.js';
 import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
 import {
@@ -26,6 +27,8 @@ export interface ClientInput {
   readonly refreshTokenTtl?: number | undefined;
   readonly refreshGrace?: boolean | undefined;
   readonly requirePkce?: boolean | undefined;
+  /** Page branding (name, logo, colour, support link); wins over the tenant's on the login page. */
+  readonly branding?: BrandingInput | undefined;
 }
 
 /** JSON view of a client; `client_secret` only when one was just created or rotated. */
@@ -154,10 +157,17 @@ export async function createClient(
     updatedAt: now,
   };
   checkConsistency(client);
+  if (input.branding) validateBranding(input.branding);
   await checkTenantsExist(ctx, input.tenants ?? []);
   await ctx.store.createClient({ ...client, tenantIds: input.tenants ?? [] });
+  const branding = input.branding
+    ? await applyBranding(ctx, 'client', client.id, input.branding)
+    : undefined;
   await audited(ctx, { type: 'client.created', clientId: client.id });
-  return clientView((await ctx.store.getClient(client.id)) as Client, secret);
+  return {
+    ...clientView((await ctx.store.getClient(client.id)) as Client, secret),
+    ...brandingView(branding),
+  };
 }
 
 export async function updateClient(ctx: AdminContext, id: string, input: ClientInput) {
@@ -185,20 +195,28 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
     ...(input.tenants !== undefined && { tenantIds: input.tenants }),
   };
   checkConsistency({ ...current, ...patch });
+  if (input.branding) validateBranding(input.branding);
   await checkTenantsExist(ctx, input.tenants ?? []);
   const updated = await ctx.store.updateClient(id, { ...patch, updatedAt: ctx.clock() });
+  const branding = await applyBranding(ctx, 'client', id, input.branding ?? {});
+  const changed = [
+    ...Object.keys(patch),
+    ...Object.entries(input.branding ?? {})
+      .filter(([, value]) => value !== undefined)
+      .map(([k]) => `branding.${k}`),
+  ];
   await audited(ctx, {
     type: 'client.updated',
     clientId: id,
-    reason: `changed: ${Object.keys(patch).join(', ') || 'nothing'}`,
+    reason: `changed: ${changed.join(', ') || 'nothing'}`,
   });
-  return clientView(updated);
+  return { ...clientView(updated), ...brandingView(branding) };
 }
 
 export async function getClient(ctx: AdminContext, id: string) {
   const client = await ctx.store.getClient(id);
   if (!client) throw new NotFoundError(`client ${id} not found`);
-  return clientView(client);
+  return { ...clientView(client), ...brandingView(await ctx.store.getBranding('client', id)) };
 }
 
 export async function listClients(ctx: AdminContext) {
@@ -207,6 +225,7 @@ export async function listClients(ctx: AdminContext) {
 
 export async function deleteClient(ctx: AdminContext, id: string) {
   if (!(await ctx.store.deleteClient(id))) throw new NotFoundError(`client ${id} not found`);
+  await ctx.store.deleteBranding('client', id);
   await audited(ctx, { type: 'client.deleted', clientId: id });
   return { client_id: id, deleted: true };
 }

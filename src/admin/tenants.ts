@@ -1,4 +1,5 @@
 import type { Telemetry, Tenant } from '../store/store.js';
+import { type BrandingInput, applyBranding, brandingView, validateBranding } from './branding.js';
 import {
   type AdminContext,
   ValidationError,
@@ -15,6 +16,8 @@ export interface TenantInput {
   readonly domain?: string | undefined;
   readonly appUrl?: string | undefined;
   readonly supportEmail?: string | undefined;
+  /** Page branding (name, logo, colour, support link). */
+  readonly branding?: BrandingInput | undefined;
 }
 
 /** Wire/JSON view of a tenant (snake_case, times ISO-8601). */
@@ -42,6 +45,7 @@ function normalise(input: TenantInput) {
 export async function createTenant(ctx: AdminContext, id: string, input: TenantInput) {
   const v = normalise(input);
   if (!v.name) throw new ValidationError('a tenant needs a --name');
+  if (input.branding) validateBranding(input.branding);
   const tenant: Tenant = {
     id: checkId('tenant id', id),
     name: v.name,
@@ -51,20 +55,31 @@ export async function createTenant(ctx: AdminContext, id: string, input: TenantI
     createdAt: ctx.clock(),
   };
   await ctx.store.createTenant(tenant);
+  const branding = input.branding
+    ? await applyBranding(ctx, 'tenant', tenant.id, input.branding)
+    : undefined;
   await audited(ctx, { type: 'tenant.created', tenantId: tenant.id });
-  return tenantView(tenant);
+  return { ...tenantView(tenant), ...brandingView(branding) };
 }
 
 export async function updateTenant(ctx: AdminContext, id: string, input: TenantInput) {
   const v = normalise(input);
   if (v.name === '') throw new ValidationError('a tenant name cannot be empty');
+  if (input.branding) validateBranding(input.branding);
   const updated = await ctx.store.updateTenant(id, v);
+  const branding = await applyBranding(ctx, 'tenant', id, input.branding ?? {});
+  const changed = [
+    ...Object.keys(v),
+    ...Object.entries(input.branding ?? {})
+      .filter(([, value]) => value !== undefined)
+      .map(([k]) => `branding.${k}`),
+  ];
   await audited(ctx, {
     type: 'tenant.updated',
     tenantId: id,
-    reason: `changed: ${Object.keys(v).join(', ') || 'nothing'}`,
+    reason: `changed: ${changed.join(', ') || 'nothing'}`,
   });
-  return tenantView(updated);
+  return { ...tenantView(updated), ...brandingView(branding) };
 }
 
 export async function listTenants(ctx: AdminContext) {

@@ -8,6 +8,7 @@ import {
   rotateSecret,
   updateClient,
 } from '../admin/clients.js';
+import { type BrandFlags, brandInput, brandOptions } from './branding.js';
 import { managed } from './context.js';
 import { printItem, printList, readStdinLine } from './io.js';
 
@@ -19,7 +20,7 @@ function seconds(value: string): number {
   return n;
 }
 
-interface ClientFlags {
+interface ClientFlags extends BrandFlags {
   name?: string;
   dialect?: string;
   grant?: string[];
@@ -34,7 +35,7 @@ interface ClientFlags {
 }
 
 function clientOptions(cmd: Command): Command {
-  return cmd
+  return brandOptions(cmd)
     .option(
       '--dialect <name>',
       'wire dialect: standard, cisco-spaces, bright-pattern, setu or a custom one',
@@ -66,6 +67,7 @@ function toInput(f: ClientFlags): ClientInput {
     refreshTokenTtl: f.refreshTokenTtl,
     refreshGrace: f.refreshGrace,
     requirePkce: f.requirePkce,
+    branding: brandInput(f),
   };
 }
 

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { createTenant, listTenants, setTelemetry, updateTenant } from '../admin/tenants.js';
+import { type BrandFlags, brandInput, brandOptions } from './branding.js';
 import { managed } from './context.js';
 import { printItem, printList } from './io.js';
 
-interface TenantFlags {
+interface TenantFlags extends BrandFlags {
   name?: string;
   domain?: string;
   appUrl?: string;
@@ -11,7 +12,7 @@ interface TenantFlags {
 }
 
 function tenantOptions(cmd: Command): Command {
-  return cmd
+  return brandOptions(cmd)
     .option('--domain <host>', 'host name that selects this tenant in scope (e.g. example.com)')
     .option('--app-url <url>', 'where a Cisco Spaces launch sends the user')
     .option('--support-email <email>', 'support address shown in App Info');
@@ -27,7 +28,7 @@ export function tenantCommand(): Command {
       .requiredOption('--name <name>', 'display name'),
   ).action(
     managed(async (ctx, opts, flags: TenantFlags & { id: string }) => {
-      printItem(opts, await createTenant(ctx, flags.id, flags));
+      printItem(opts, await createTenant(ctx, flags.id, { ...flags, branding: brandInput(flags) }));
     }),
   );
   tenantOptions(
@@ -38,7 +39,7 @@ export function tenantCommand(): Command {
       .option('--name <name>', 'display name'),
   ).action(
     managed(async (ctx, opts, id: string, flags: TenantFlags) => {
-      printItem(opts, await updateTenant(ctx, id, flags));
+      printItem(opts, await updateTenant(ctx, id, { ...flags, branding: brandInput(flags) }));
     }),
   );
   tenant

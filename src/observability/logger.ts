@@ -1,7 +1,9 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
 
 /**
- * JSON logs on stderr (stdout belongs to command results). Credentials never reach a log:
+ * JSON logs on stderr (stdout belongs to command results), pretty-printed when stderr is a
+ * terminal. Credentials never reach a log:
  * request logging records method, path (no query string, which can carry codes) and status,
  * and these paths are redacted wherever they appear.
  */
@@ -29,6 +31,9 @@ export function createLogger(level: string): Logger {
         }),
       },
     },
-    pino.destination(2),
+    // A person at a terminal reads lines; everything else (files, pipes, log shippers) gets JSON.
+    process.stderr.isTTY
+      ? pretty({ destination: 2, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l' })
+      : pino.destination(2),
   );
 }

@@ -49,8 +49,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(opts: { signingKeyAge?: () => Promise<number | undefined> } = {}) {
+  constructor(
+    opts: {
+      signingKeyAge?: () => Promise<number | undefined>;
+      poolStats?: () => { total: number; idle: number; waiting: number } | undefined;
+    } = {},
+  ) {
     collectDefaultMetrics({ register: this.registry, prefix: 'tessera_' });
+    const pool = opts.poolStats;
+    if (pool) {
+      new Gauge({
+        name: 'tessera_db_pool_connections',
+        help: 'Database pool connections by state (total, idle, waiting clients); PostgreSQL only.',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        collect() {
+          const stats = pool();
+          if (!stats) return;
+          this.set({ state: 'total' }, stats.total);
+          this.set({ state: 'idle' }, stats.idle);
+          this.set({ state: 'waiting' }, stats.waiting);
+        },
+      });
+    }
     const age = opts.signingKeyAge;
     if (age) {
       new Gauge({

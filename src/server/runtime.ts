@@ -67,6 +67,7 @@ export async function openRuntime(
       throttle: new Throttle(store, clock, config.throttleWindow),
       audit,
       metrics: new Metrics({
+        poolStats: () => store.poolStats(),
         signingKeyAge: async () => {
           const key = currentSigner(await store.listSigningKeys(), clock());
           return key && clock() - key.activatesAt;

@@ -168,11 +168,33 @@ export class NotFoundError extends Error {
   override name = 'NotFoundError';
 }
 
+/** Whose branding: a tenant's (after login) or a client's (the login page). */
+export type BrandKind = 'tenant' | 'client';
+export const BRAND_KINDS: readonly BrandKind[] = ['tenant', 'client'];
+
+/** Page branding of one tenant or client; every field optional (null: the default). */
+export interface Branding {
+  readonly kind: BrandKind;
+  readonly ownerId: string;
+  readonly productName: string | null;
+  /** `#rrggbb`. */
+  readonly color: string | null;
+  /** https: URL or mailto:. */
+  readonly supportUrl: string | null;
+  /** Sniffed content type of the logo (image/png, image/svg+xml, image/jpeg, image/webp). */
+  readonly logoType: string | null;
+  /** The logo's bytes, base64. */
+  readonly logoBase64: string | null;
+  readonly updatedAt: number;
+}
+
 export interface Store {
   /** Engine name, for logs and readiness. */
   readonly engine: 'sqlite' | 'postgres';
   /** Applies pending migrations; returns the names applied. */
   migrate(): Promise<string[]>;
+  /** Connection-pool counters (PostgreSQL); undefined for SQLite's single connection. */
+  poolStats(): { total: number; idle: number; waiting: number } | undefined;
   /** Cheap round trip to the database, for readiness. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -287,4 +309,9 @@ export interface Store {
 
   /** Deletes expired codes, refresh tokens, revocations, sessions, launch records and day-old throttle counters; safe to run on every node at once. */
   sweepExpired(now: number): Promise<number>;
+
+  getBranding(kind: BrandKind, ownerId: string): Promise<Branding | undefined>;
+  /** Inserts or replaces the whole row. */
+  putBranding(branding: Branding): Promise<void>;
+  deleteBranding(kind: BrandKind, ownerId: string): Promise<void>;
 }

@@ -97,6 +97,17 @@ describe('/metrics', () => {
     );
   });
 
+  test('reports the database pool on PostgreSQL (SQLite has a single connection and no pool)', async () => {
+    const text = (await t.app.inject({ method: 'GET', url: '/metrics' })).body;
+    const total = sample(text, 'tessera_db_pool_connections{state="total"}');
+    if (t.deps.store.engine === 'postgres') {
+      assert.ok(total !== undefined && total >= 1, `pool total ${total}`);
+      assert.equal(sample(text, 'tessera_db_pool_connections{state="waiting"}'), 0);
+    } else {
+      assert.equal(total, undefined);
+    }
+  });
+
   test('with metricsPort set, the main listener does not serve /metrics', async () => {
     const other = await createTestApp({ flags: { metricsPort: 0 } });
     try {

@@ -14,6 +14,7 @@ import * as m0001 from './migrations/0001_initial.js';
 import * as m0002 from './migrations/0002_sessions.js';
 import * as m0003 from './migrations/0003_throttle.js';
 import * as m0004 from './migrations/0004_audit.js';
+import * as m0005 from './migrations/0005_branding.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scan), so the built package and tsx agree. */
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0002_sessions': m0002,
   '0003_throttle': m0003,
   '0004_audit': m0004,
+  '0005_branding': m0005,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };
@@ -31,6 +33,8 @@ export interface OpenedDatabase {
   readonly engine: 'sqlite' | 'postgres';
   /** For SQLite, the file path (its directory holds the generated master key). */
   readonly file?: string;
+  /** For PostgreSQL, the connection pool (its counters feed the metrics). */
+  readonly pool?: pg.Pool;
 }
 
 export interface OpenOptions {
@@ -85,6 +89,7 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenedData
   return {
     db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }),
     engine: 'postgres',
+    pool,
   };
 }
 

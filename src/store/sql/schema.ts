@@ -157,6 +157,17 @@ export interface AuditEventsTable {
   reason: string | null;
 }
 
+export interface BrandingTable {
+  kind: string;
+  owner_id: string;
+  product_name: string | null;
+  color: string | null;
+  support_url: string | null;
+  logo_type: string | null;
+  logo_base64: string | null;
+  updated_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_telemetry: TenantTelemetryTable;
@@ -173,4 +184,5 @@ export interface Database {
   launch_tokens: LaunchTokensTable;
   throttle_counters: ThrottleCountersTable;
   audit_events: AuditEventsTable;
+  branding: BrandingTable;
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import { type OpenOptions, migrateToLatest, openDatabase } from './db.js';
 import * as audit from './repositories/audit.js';
+import * as branding from './repositories/branding.js';
 import * as codes from './repositories/authorization-codes.js';
 import * as clients from './repositories/clients.js';
 import * as refresh from './repositories/refresh-tokens.js';
@@ -19,11 +20,13 @@ export interface SqlStore extends Store {
 
 /** Opens the store for a `sqlite:` or `postgres://` URL. No I/O happens until the first call. */
 export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore {
-  const { db, engine, file } = openDatabase(url, options);
+  const { db, engine, file, pool } = openDatabase(url, options);
   return {
     engine,
     file: file === ':memory:' ? undefined : file,
     migrate: () => migrateToLatest(db),
+    poolStats: () =>
+      pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
     ping: async () => {
       await sql`select 1`.execute(db);
     },
@@ -77,5 +80,9 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     recordFailure: (key, now, window) => throttle.recordFailure(db, key, now, window),
 
     sweepExpired: (now) => revocations.sweepExpired(db, now),
+
+    getBranding: (kind, id) => branding.getBranding(db, kind, id),
+    putBranding: (b) => branding.putBranding(db, b),
+    deleteBranding: (kind, id) => branding.deleteBranding(db, kind, id),
   };
 }

@@ -1,0 +1,70 @@
+/**
+ * Every user-facing string of the HTML pages. A translation is a new file exporting an
+ * object of the same `Messages` type (the compiler then lists any key it misses).
+ */
+export interface Messages {
+  readonly lang: string;
+  readonly defaultProductName: string;
+  readonly loginTitle: (clientName: string) => string;
+  readonly loginHeading: string;
+  readonly loginLead: string;
+  readonly emailLabel: string;
+  readonly passwordLabel: string;
+  readonly signInButton: string;
+  readonly loginFailed: string;
+  readonly lockedOut: (minutes: number) => string;
+  readonly pickerTitle: (clientName: string) => string;
+  readonly pickerHeading: string;
+  readonly pickerLead: string;
+  readonly pickerLegend: string;
+  readonly continueButton: string;
+  readonly supportLink: string;
+  readonly logoAlt: (productName: string) => string;
+  readonly errorCodeLabel: string;
+  readonly adminDetailsHeading: string;
+  readonly endUserAdvice: string;
+  readonly mismatchTitle: string;
+  readonly mismatchField: (field: string) => string;
+  readonly duplicateParameter: (field: string) => string;
+  readonly expiredTitle: string;
+  readonly expiredMessage: string;
+  readonly signedOutTitle: string;
+  readonly signedOutMessage: string;
+  readonly launchRefusedTitle: string;
+  readonly launchRefusedMessage: string;
+}
+
+export const en: Messages = {
+  lang: 'en',
+  defaultProductName: 'Tessera',
+  loginTitle: (clientName) => `Sign in — ${clientName}`,
+  loginHeading: 'Sign in',
+  loginLead: 'to continue to',
+  emailLabel: 'Email',
+  passwordLabel: 'Password',
+  signInButton: 'Sign in',
+  loginFailed: 'That email and password do not match an active account.',
+  lockedOut: (minutes) =>
+    `Too many sign-in attempts. Please wait ${minutes} minute(s) and try again.`,
+  pickerTitle: (clientName) => `Choose an organisation — ${clientName}`,
+  pickerHeading: 'Choose an organisation',
+  pickerLead: 'for',
+  pickerLegend: 'Organisation',
+  continueButton: 'Continue',
+  supportLink: 'Need help? Contact support',
+  logoAlt: (productName) => `${productName} logo`,
+  errorCodeLabel: 'Error code:',
+  adminDetailsHeading: 'For your administrator',
+  endUserAdvice:
+    'Please send this page (or a screenshot of it) to the administrator of the application you were signing in to.',
+  mismatchTitle: 'This sign-in link is not set up correctly',
+  mismatchField: (field) => `Field that did not match: ${field}`,
+  duplicateParameter: (field) => `The request gives ${field} more than once.`,
+  expiredTitle: 'This sign-in page has expired',
+  expiredMessage: 'Please go back to the application and start the sign-in again.',
+  signedOutTitle: 'Signed out',
+  signedOutMessage: 'You are signed out.',
+  launchRefusedTitle: 'This app could not be opened',
+  launchRefusedMessage:
+    'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
+};
