@@ -10,7 +10,7 @@ import {
   optionSchemas,
 } from '../config/options.js';
 import { createLogger } from '../observability/logger.js';
-import { attach, bind, boundPort, serveMetrics } from '../server/listen.js';
+import { attach, bind, boundPort, drain, serveMetrics } from '../server/listen.js';
 import { openRuntime } from '../server/runtime.js';
 import { configFor, globals, guarded } from './context.js';
 
@@ -31,6 +31,8 @@ function addConfigFlags(cmd: Command): Command {
 }
 
 const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
+/** How long SIGTERM waits for open connections before cutting them. */
+const SHUTDOWN_TIMEOUT_MS = 30_000;
 
 /** Loads the config with serve's flags, plus overrides (the bound port, once known). */
 type Loader = (overrides?: Record<string, unknown>) => Config;
@@ -74,10 +76,7 @@ async function runServer(load: Loader, opts: { json: boolean; worker: boolean })
     clearInterval(sweep);
     metricsServer?.close();
     // Stop accepting, let in-flight requests finish, then release the store.
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeIdleConnections();
-    });
+    await drain(server, SHUTDOWN_TIMEOUT_MS);
     await app.close();
     await deps.close();
     process.exit(0);

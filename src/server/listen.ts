@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config/options.js';
 import { createApp } from './app.js';
@@ -15,6 +15,12 @@ export async function bind(
     config.tlsCert && config.tlsKey
       ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })
       : createHttpServer();
+  // This server is handed to Fastify ready-made, so its timeouts are set here: a slow or
+  // stalled client cannot hold a connection (headers within 20 s, a request within 30 s), and
+  // an idle kept-alive connection ends after 5 s.
+  server.headersTimeout = 20_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -39,8 +45,33 @@ export async function attach(server: Server, deps: Deps): Promise<FastifyInstanc
       },
     },
   });
+  // Once draining, every answer tells the client not to reuse the connection.
+  app.addHook('onSend', async (_request, reply) => {
+    if (!server.listening) reply.header('connection', 'close');
+  });
   await app.ready();
   return app;
+}
+
+/**
+ * Graceful stop: stop accepting connections but, unlike `http.Server.close` (which since
+ * Node 19 destroys idle keep-alive connections at once, resetting a request the client has
+ * just written on one), let every open connection finish: requests in flight complete,
+ * requests arriving on a kept-alive connection are still served (with `Connection: close`),
+ * and idle connections end at their keep-alive timeout. After `timeoutMs` the rest is cut.
+ */
+export function drain(server: Server, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, timeoutMs);
+    timer.unref();
+    NetServer.prototype.close.call(server, () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /**
