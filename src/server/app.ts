@@ -11,6 +11,7 @@ import { tokenEndpoint } from '../oauth/token/endpoint.js';
 import { userinfoEndpoint } from '../oauth/userinfo.js';
 import { appInfoEndpoint } from '../spaces/app-info.js';
 import { launchEndpoint } from '../spaces/launch.js';
+import { registerBrandingRoutes } from '../views/brand.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../views/pages.js';
 import type { Deps } from './deps.js';
 
@@ -81,6 +82,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
       .type('text/css; charset=utf-8')
       .send(STYLESHEET);
   });
+  registerBrandingRoutes(app, deps);
 
   for (const path of ['/oauth/token', ...deps.config.tokenEndpointAliases]) {
     app.post(path, (req, reply) => tokenEndpoint(deps, req, reply));

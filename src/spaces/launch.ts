@@ -4,6 +4,7 @@ import { openSession } from '../oauth/authorize/session.js';
 import { InvalidRequest } from '../oauth/errors.js';
 import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
 import { sendPage } from '../views/send.js';
+import { messages as m } from '../views/messages/index.js';
 import { errorPage } from '../views/pages.js';
 import { requestOrigin } from '../observability/audit.js';
 import type { Deps } from '../server/deps.js';
@@ -59,10 +60,9 @@ export async function launchEndpoint(
       reply,
       401,
       errorPage({
-        title: 'This app could not be opened',
+        title: m.launchRefusedTitle,
         code: 'launch-refused',
-        message:
-          'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
+        message: m.launchRefusedMessage,
       }),
     );
   }

@@ -1,19 +1,61 @@
+import type { MismatchProblem } from '../oauth/authorize/request.js';
 import { type SafeHtml, html } from './html.js';
+import { type Messages, messages } from './messages/index.js';
 
 export const STYLESHEET_PATH = '/static/tessera.css';
 
-function layout(title: string, body: SafeHtml): string {
+/** What a page shows of a tenant's or client's branding; the default is neutral. */
+export interface PageBrand {
+  readonly name: string;
+  /** Same-origin URL of the uploaded logo. */
+  readonly logoUrl?: string | undefined;
+  /** Same-origin URL of the brand stylesheet (the accent colour: inline styles are not allowed). */
+  readonly styleUrl?: string | undefined;
+  /** https: or mailto: link shown as "contact support". */
+  readonly supportUrl?: string | undefined;
+}
+
+export function defaultBrand(m: Messages = messages): PageBrand {
+  return { name: m.defaultProductName };
+}
+
+interface PageOptions {
+  readonly brand?: PageBrand | undefined;
+  readonly m?: Messages | undefined;
+}
+
+function layout(opts: PageOptions, title: string, body: SafeHtml): string {
+  const m = opts.m ?? messages;
+  const brand = opts.brand ?? defaultBrand(m);
   return html`<!doctype html>
-    <html lang="en">
+    <html lang="${m.lang}">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <meta name="referrer" content="no-referrer" />
         <title>${title}</title>
         <link rel="stylesheet" href="${STYLESHEET_PATH}" />
+        ${brand.styleUrl ? html`<link rel="stylesheet" href="${brand.styleUrl}" />` : ''}
       </head>
       <body>
-        <main class="card">${body}</main>
+        <div class="page">
+          <header class="brand">
+            ${
+              brand.logoUrl
+                ? html`<img class="logo" src="${brand.logoUrl}" alt="" height="40" />`
+                : ''
+            }
+            <span class="product">${brand.name}</span>
+          </header>
+          <main class="card">${body}</main>
+          ${
+            brand.supportUrl
+              ? html`<footer class="support">
+                  <a href="${brand.supportUrl}">${m.supportLink}</a>
+                </footer>`
+              : ''
+          }
+        </div>
       </body>
     </html> `.value;
 }
@@ -31,50 +73,69 @@ function hiddenFields(f: FormState): SafeHtml {
 }
 
 export function loginPage(
-  f: FormState & { clientName: string; email?: string | undefined; error?: string | undefined },
+  f: FormState &
+    PageOptions & {
+      clientName: string;
+      email?: string | undefined;
+      /** Already worded from the catalogue (login failed, locked out). */
+      error?: string | undefined;
+    },
 ): string {
+  const m = f.m ?? messages;
+  const invalid = f.error ? html`aria-invalid="true" aria-describedby="form-error"` : '';
   return layout(
-    `Sign in — ${f.clientName}`,
-    html`<h1>Sign in</h1>
-      <p class="lead">to continue to <strong>${f.clientName}</strong></p>
-      ${f.error ? html`<p class="error" role="alert" aria-live="assertive">${f.error}</p>` : ''}
+    f,
+    m.loginTitle(f.clientName),
+    html`<h1>${m.loginHeading}</h1>
+      <p class="lead">${m.loginLead} <strong>${f.clientName}</strong></p>
+      <div aria-live="assertive">
+        ${f.error ? html`<p class="error" id="form-error" role="alert">${f.error}</p>` : ''}
+      </div>
       <form method="post" action="/oauth/authorize">
         ${hiddenFields(f)}
-        <label for="email">Email</label>
+        <label for="email">${m.emailLabel}</label>
         <input
           id="email"
           name="email"
           type="email"
           autocomplete="username"
+          inputmode="email"
+          autocapitalize="none"
+          spellcheck="false"
           required
           value="${f.email ?? ''}"
+          ${invalid}
           ${f.email ? '' : html`autofocus`}
         />
-        <label for="password">Password</label>
+        <label for="password">${m.passwordLabel}</label>
         <input
           id="password"
           name="password"
           type="password"
           autocomplete="current-password"
           required
+          ${invalid}
           ${f.email ? html`autofocus` : ''}
         />
-        <button type="submit">Sign in</button>
+        <button type="submit">${m.signInButton}</button>
       </form>`,
   );
 }
 
 export function tenantPickerPage(
-  f: FormState & { clientName: string; tenants: readonly { id: string; name: string }[] },
+  f: FormState &
+    PageOptions & { clientName: string; tenants: readonly { id: string; name: string }[] },
 ): string {
+  const m = f.m ?? messages;
   return layout(
-    `Choose an organisation — ${f.clientName}`,
-    html`<h1>Choose an organisation</h1>
-      <p class="lead">for <strong>${f.clientName}</strong></p>
+    f,
+    m.pickerTitle(f.clientName),
+    html`<h1>${m.pickerHeading}</h1>
+      <p class="lead">${m.pickerLead} <strong>${f.clientName}</strong></p>
       <form method="post" action="/oauth/authorize">
         ${hiddenFields(f)}
         <fieldset>
-          <legend>Organisation</legend>
+          <legend>${m.pickerLegend}</legend>
           ${f.tenants.map(
             (t, i) =>
               html`<label class="choice"
@@ -84,54 +145,135 @@ export function tenantPickerPage(
                   value="${t.id}"
                   ${i === 0 ? html`checked` : ''}
                 />
-                ${t.name}</label
+                <span>${t.name}</span></label
               >`,
           )}
         </fieldset>
-        <button type="submit">Continue</button>
+        <button type="submit">${m.continueButton}</button>
       </form>`,
   );
 }
 
-export interface ErrorPageInput {
+export interface ErrorPageInput extends PageOptions {
   readonly title: string;
   /** Stable code shown on the page (e.g. `configuration-mismatch`). */
   readonly code: string;
   readonly message: string;
-  /** Lines for the administrator: what exactly did not match. */
-  readonly details?: readonly string[];
+  /** What the end user should do (e.g. pass the page to the administrator). */
+  readonly advice?: string | undefined;
+  /** For the administrator: the field that did not match and what exactly differed. */
+  readonly admin?:
+    | { readonly lead: string; readonly field: string; readonly details: readonly string[] }
+    | undefined;
 }
 
 export function errorPage(e: ErrorPageInput): string {
+  const m = e.m ?? messages;
   return layout(
+    e,
     e.title,
     html`<h1>${e.title}</h1>
-      <p class="error" role="alert">${e.message}</p>
+      <div aria-live="assertive">
+        <p class="error" role="alert">${e.message}</p>
+      </div>
+      ${e.advice ? html`<p>${e.advice}</p>` : ''}
       ${
-        e.details && e.details.length > 0
-          ? html`<ul class="details">
-              ${e.details.map((d) => html`<li>${d}</li>`)}
-            </ul>`
+        e.admin
+          ? html`<section class="admin" aria-labelledby="admin-heading">
+              <h2 id="admin-heading">${m.adminDetailsHeading}</h2>
+              <p>${e.admin.lead}</p>
+              <p class="field">${m.mismatchField(e.admin.field)}</p>
+              ${
+                e.admin.details.length > 0
+                  ? html`<ul class="details">
+                      ${e.admin.details.map((d) => html`<li>${d}</li>`)}
+                    </ul>`
+                  : ''
+              }
+            </section>`
           : ''
       }
-      <p class="code">Error code: <code>${e.code}</code></p>`,
+      <p class="code">${m.errorCodeLabel} <code>${e.code}</code></p>`,
   );
 }
 
+/** The end-user message and the administrator's lines for a configuration mismatch. */
+export function mismatchText(
+  problem: MismatchProblem,
+  m: Messages = messages,
+): { message: string; details: string[] } {
+  switch (problem.kind) {
+    case 'missing-client':
+      return { message: m.mismatchMissingClient, details: [] };
+    case 'unknown-client':
+      return {
+        message: m.mismatchUnknownClient,
+        details: [m.mismatchUnknownClientDetail(problem.clientId)],
+      };
+    case 'missing-redirect':
+      return {
+        message: m.mismatchMissingRedirect,
+        details: [m.mismatchRegistered(problem.clientId, problem.registered)],
+      };
+    case 'unregistered-redirect':
+      return {
+        message: m.mismatchUnregisteredRedirect,
+        details: [
+          m.mismatchRedirectSent(problem.sent),
+          m.mismatchRegistered(problem.clientId, problem.registered),
+          ...(problem.spaces
+            ? [m.mismatchSpacesHint(problem.spaces.sent, problem.spaces.registered)]
+            : []),
+        ],
+      };
+    case 'repeated':
+      return { message: m.duplicateParameter(problem.field), details: [] };
+  }
+}
+
+export function mismatchPage(
+  field: string,
+  problem: MismatchProblem,
+  m: Messages = messages,
+): string {
+  const { message, details } = mismatchText(problem, m);
+  return errorPage({
+    m,
+    title: m.mismatchTitle,
+    code: 'configuration-mismatch',
+    message,
+    advice: m.endUserAdvice,
+    admin: { lead: m.mismatchAdminLead, field, details },
+  });
+}
+
 export const STYLESHEET = `
-:root { color-scheme: light; --accent: #0b5cad; --error: #b00020; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }
-body { margin: 0; min-height: 100vh; display: flex; align-items: center; justify-content: center; background: #f3f5f8; color: #1c2430; }
-.card { width: 100%; max-width: 24rem; margin: 1rem; padding: 2rem; background: #fff; border-radius: 12px; box-shadow: 0 2px 12px rgba(0,0,0,.08); }
+:root { color-scheme: light; --accent: #0b5cad; --on-accent: #ffffff; --error: #b00020; --muted: #4a5565; font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; line-height: 1.45; }
+*, *::before, *::after { box-sizing: border-box; }
+body { margin: 0; min-height: 100vh; background: #f3f5f8; color: #1c2430; }
+.page { min-height: 100vh; display: flex; flex-direction: column; align-items: center; justify-content: center; padding: 1rem; }
+.brand { display: flex; align-items: center; gap: .6rem; margin-bottom: 1rem; max-width: 100%; }
+.logo { height: 40px; width: auto; max-width: 12rem; object-fit: contain; }
+.product { font-weight: 600; font-size: 1.05rem; overflow-wrap: anywhere; }
+.card { width: 100%; max-width: 26rem; padding: 2rem; background: #fff; border-radius: 12px; border-top: 4px solid var(--accent); box-shadow: 0 2px 12px rgba(0,0,0,.08); overflow-wrap: anywhere; }
 h1 { font-size: 1.5rem; margin: 0 0 .25rem; }
-.lead { margin: 0 0 1.5rem; color: #4a5565; }
+h2 { font-size: 1.1rem; margin: 1.5rem 0 .5rem; }
+.lead { margin: 0 0 1.25rem; color: var(--muted); }
 label { display: block; margin: 1rem 0 .35rem; font-weight: 600; }
-input[type=email], input[type=password] { box-sizing: border-box; width: 100%; padding: .65rem .75rem; border: 1px solid #b8c0cc; border-radius: 8px; font-size: 1rem; }
+input[type=email], input[type=password] { width: 100%; padding: .7rem .75rem; border: 1px solid #8a94a3; border-radius: 8px; font-size: 1rem; background: #fff; color: inherit; }
+input[aria-invalid=true] { border-color: var(--error); }
 fieldset { border: 0; padding: 0; margin: 0; }
 legend { font-weight: 600; margin-bottom: .5rem; }
-.choice { font-weight: 400; display: flex; gap: .5rem; align-items: center; }
-button { margin-top: 1.5rem; width: 100%; padding: .75rem; border: 0; border-radius: 8px; background: var(--accent); color: #fff; font-size: 1rem; font-weight: 600; cursor: pointer; }
+.choice { font-weight: 400; display: flex; gap: .6rem; align-items: center; margin: .5rem 0; padding: .7rem .75rem; border: 1px solid #c9d0da; border-radius: 8px; cursor: pointer; }
+.choice input { width: 1.1rem; height: 1.1rem; margin: 0; }
+button { margin-top: 1.5rem; width: 100%; min-height: 2.75rem; padding: .75rem; border: 0; border-radius: 8px; background: var(--accent); color: var(--on-accent); font-size: 1rem; font-weight: 600; cursor: pointer; }
+a { color: #0b4f94; }
 :focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
-.error { color: var(--error); background: #fdecee; padding: .75rem; border-radius: 8px; }
-.details { color: #4a5565; font-size: .9rem; padding-left: 1.2rem; }
-.code { color: #4a5565; font-size: .85rem; }
+.error { color: var(--error); background: #fdecee; padding: .75rem; border-radius: 8px; margin: 0 0 .5rem; }
+.admin { border-top: 1px solid #e1e5eb; margin-top: 1rem; }
+.field { font-weight: 600; }
+.details { color: var(--muted); font-size: .9rem; padding-left: 1.2rem; }
+.code { color: var(--muted); font-size: .85rem; }
+.support { margin-top: 1rem; font-size: .95rem; }
+@media (max-width: 480px) { .page { justify-content: flex-start; padding: .75rem; } .card { padding: 1.25rem; } }
 `;

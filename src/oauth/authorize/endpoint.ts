@@ -6,7 +6,9 @@ import type { Deps } from '../../server/deps.js';
 import type { Client, Session, User } from '../../store/store.js';
 import { requestOrigin } from '../../observability/audit.js';
 import { authorizationCode } from '../../tokens/opaque.js';
-import { errorPage, loginPage, tenantPickerPage } from '../../views/pages.js';
+import { brandForClient } from '../../views/brand.js';
+import { messages as m } from '../../views/messages/index.js';
+import { errorPage, loginPage, mismatchPage, tenantPickerPage } from '../../views/pages.js';
 import { sendPage } from '../../views/send.js';
 import { AccessDenied, InvalidRequest, type OAuthError } from '../errors.js';
 import {
@@ -19,23 +21,11 @@ import {
 import { csrfToken, csrfValid, currentSession, endSession, openSession } from './session.js';
 import { openTransaction, sealTransaction } from './transaction.js';
 
-/** Shown for every failed login, whatever failed: it never tells whether the account exists. */
-const LOGIN_FAILED = 'That email and password do not match an active account.';
-
 let dummyHash: Promise<string> | undefined;
 /** Verified against when the email is unknown, so a miss costs what a wrong password costs. */
 function unknownUserHash(): Promise<string> {
   dummyHash ??= hash('tessera: no such user', { algorithm: 2 });
   return dummyHash;
-}
-
-function mismatchPage(err: ConfigurationMismatch): string {
-  return errorPage({
-    title: 'This sign-in link is not set up correctly',
-    code: 'configuration-mismatch',
-    message: `${err.message} Please send this page to your administrator.`,
-    details: [`Field that did not match: ${err.field}`, ...err.details],
-  });
 }
 
 /** RFC 6749 §4.1.2 / §4.1.2.1 with RFC 9207 `iss`: a 303 to the validated redirect URI. */
@@ -143,11 +133,12 @@ async function continueWithSession(
       csrf: csrfToken(deps, request, reply),
       clientName: client.name,
       tenants,
+      brand: await brandForClient(deps, client),
     }),
   );
 }
 
-function showLogin(
+async function showLogin(
   deps: Deps,
   request: FastifyRequest,
   reply: FastifyReply,
@@ -157,6 +148,7 @@ function showLogin(
   failure?: { email: string; retryAfter?: number },
 ) {
   if (failure?.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
+  const brand = await brandForClient(deps, client);
   return sendPage(
     reply,
     status,
@@ -165,11 +157,13 @@ function showLogin(
       csrf: csrfToken(deps, request, reply),
       clientName: client.name,
       email: failure?.email,
+      brand,
+      // Every failed login reads the same: it never tells whether the account exists.
       error:
         failure?.retryAfter !== undefined
-          ? `Too many sign-in attempts. Please wait ${Math.ceil(failure.retryAfter / 60)} minute(s) and try again.`
+          ? m.lockedOut(Math.ceil(failure.retryAfter / 60))
           : failure
-            ? LOGIN_FAILED
+            ? m.loginFailed
             : undefined,
     }),
   );
@@ -180,7 +174,8 @@ async function guard(deps: Deps, reply: FastifyReply, body: () => Promise<void>)
   try {
     await body();
   } catch (err) {
-    if (err instanceof ConfigurationMismatch) return sendPage(reply, 400, mismatchPage(err));
+    if (err instanceof ConfigurationMismatch)
+      return sendPage(reply, 400, mismatchPage(err.field, err.problem));
     if (err instanceof RedirectableError) return redirectError(deps, reply, err);
     throw err;
   }
@@ -194,7 +189,7 @@ function queryParams(request: FastifyRequest): Record<string, string> {
     // RFC 6749 §3.1: parameters must not repeat. A repeated client_id or redirect_uri cannot be trusted.
     if (seen.has(k)) {
       if (k === 'client_id' || k === 'redirect_uri')
-        throw new ConfigurationMismatch(k, `The request gives ${k} more than once.`);
+        throw new ConfigurationMismatch(k, { kind: 'repeated', field: k });
       throw new InvalidRequest(`parameter ${k} given more than once`);
     }
     seen.add(k);
@@ -320,11 +315,7 @@ export function authorizePost(
       return sendPage(
         reply,
         400,
-        errorPage({
-          title: 'This sign-in page has expired',
-          code: 'login-expired',
-          message: 'Please go back to the application and start the sign-in again.',
-        }),
+        errorPage({ title: m.expiredTitle, code: 'login-expired', message: m.expiredMessage }),
       );
     }
     // Re-check the client: it may have been changed or deleted while the page was open.
@@ -359,6 +350,6 @@ export async function logoutEndpoint(
   await sendPage(
     reply,
     200,
-    errorPage({ title: 'Signed out', code: 'signed-out', message: 'You are signed out.' }),
+    errorPage({ title: m.signedOutTitle, code: 'signed-out', message: m.signedOutMessage }),
   );
 }

@@ -13,14 +13,33 @@ import { parseScope } from '../token/issue.js';
  * The client or redirect URI cannot be trusted, so the user is shown a page and never
  * redirected (RFC 6749 §4.1.2.1, RFC 9700 §4.1). `field` names what did not match.
  */
+/** What did not match, as data: the page words it from the message catalogue. */
+export type MismatchProblem =
+  | { readonly kind: 'missing-client' }
+  | { readonly kind: 'unknown-client'; readonly clientId: string }
+  | {
+      readonly kind: 'missing-redirect';
+      readonly clientId: string;
+      readonly registered: readonly string[];
+    }
+  | {
+      readonly kind: 'unregistered-redirect';
+      readonly clientId: string;
+      readonly sent: string;
+      readonly registered: readonly string[];
+      /** Cisco Spaces live/sandbox mix-up: the kind sent and the kinds registered. */
+      readonly spaces?:
+        { readonly sent: string; readonly registered: readonly string[] } | undefined;
+    }
+  | { readonly kind: 'repeated'; readonly field: 'client_id' | 'redirect_uri' };
+
 export class ConfigurationMismatch extends Error {
   override name = 'ConfigurationMismatch';
   constructor(
     readonly field: 'client_id' | 'redirect_uri',
-    message: string,
-    readonly details: readonly string[] = [],
+    readonly problem: MismatchProblem,
   ) {
-    super(message);
+    super(`configuration mismatch (${problem.kind}) on ${field}`);
   }
 }
 
@@ -55,8 +74,11 @@ const SPACES_HOSTS: Record<string, string> = {
   'dnaspaces.eu': 'live',
 };
 
-/** A hint for the common Spaces mistake: a live app pointed at a sandbox configuration, or back. */
-function spacesHint(sent: string, registered: readonly string[]): string[] {
+/** The common Spaces mistake: a live app pointed at a sandbox configuration, or back. */
+function spacesMixUp(
+  sent: string,
+  registered: readonly string[],
+): { sent: string; registered: string[] } | undefined {
   const host = (u: string) => {
     try {
       return new URL(u).hostname;
@@ -69,11 +91,9 @@ function spacesHint(sent: string, registered: readonly string[]): string[] {
     registered.map((u) => SPACES_HOSTS[host(u)]).filter((k) => k !== undefined),
   );
   if (sentKind && registeredKinds.size > 0 && !registeredKinds.has(sentKind)) {
-    return [
-      `The request comes from a Cisco Spaces ${sentKind} app, but only ${[...registeredKinds].join('/')} redirect URIs are registered: is this a ${sentKind} app hitting a ${[...registeredKinds].join('/')} configuration?`,
-    ];
+    return { sent: sentKind, registered: [...registeredKinds] };
   }
-  return [];
+  return undefined;
 }
 
 /** Client and redirect URI first: until both are trusted, nothing may redirect. */
@@ -83,36 +103,29 @@ export async function trustedClient(
 ): Promise<{ client: Client; redirectUri: string }> {
   const clientId = query['client_id'];
   if (clientId === undefined)
-    throw new ConfigurationMismatch(
-      'client_id',
-      'The request names no client (client_id is missing).',
-    );
+    throw new ConfigurationMismatch('client_id', { kind: 'missing-client' });
   const client = await deps.clients.get(clientId);
   if (!client) {
-    throw new ConfigurationMismatch('client_id', 'This application is not registered here.', [
-      `client_id "${clientId}" is not a registered client.`,
-    ]);
+    throw new ConfigurationMismatch('client_id', { kind: 'unknown-client', clientId });
   }
   const sent = query['redirect_uri'];
   if (sent === undefined) {
     if (client.redirectUris.length === 1)
       return { client, redirectUri: client.redirectUris[0] as string };
-    throw new ConfigurationMismatch(
-      'redirect_uri',
-      'The request names no redirect URI (redirect_uri is missing).',
-      [`Registered for client_id "${client.id}": ${client.redirectUris.join(', ') || '(none)'}`],
-    );
+    throw new ConfigurationMismatch('redirect_uri', {
+      kind: 'missing-redirect',
+      clientId: client.id,
+      registered: client.redirectUris,
+    });
   }
   if (!client.redirectUris.includes(sent)) {
-    throw new ConfigurationMismatch(
-      'redirect_uri',
-      'This application asked to return to an address that is not registered.',
-      [
-        `redirect_uri sent: ${sent}`,
-        `Registered for client_id "${client.id}": ${client.redirectUris.join(', ') || '(none)'}`,
-        ...spacesHint(sent, client.redirectUris),
-      ],
-    );
+    throw new ConfigurationMismatch('redirect_uri', {
+      kind: 'unregistered-redirect',
+      clientId: client.id,
+      sent,
+      registered: client.redirectUris,
+      spaces: spacesMixUp(sent, client.redirectUris),
+    });
   }
   return { client, redirectUri: sent };
 }

@@ -19,12 +19,20 @@ export interface Messages {
   readonly pickerLegend: string;
   readonly continueButton: string;
   readonly supportLink: string;
-  readonly logoAlt: (productName: string) => string;
   readonly errorCodeLabel: string;
   readonly adminDetailsHeading: string;
   readonly endUserAdvice: string;
   readonly mismatchTitle: string;
   readonly mismatchField: (field: string) => string;
+  readonly mismatchAdminLead: string;
+  readonly mismatchMissingClient: string;
+  readonly mismatchUnknownClient: string;
+  readonly mismatchUnknownClientDetail: (clientId: string) => string;
+  readonly mismatchMissingRedirect: string;
+  readonly mismatchUnregisteredRedirect: string;
+  readonly mismatchRedirectSent: (uri: string) => string;
+  readonly mismatchRegistered: (clientId: string, uris: readonly string[]) => string;
+  readonly mismatchSpacesHint: (sentKind: string, registeredKinds: readonly string[]) => string;
   readonly duplicateParameter: (field: string) => string;
   readonly expiredTitle: string;
   readonly expiredMessage: string;
@@ -52,13 +60,25 @@ export const en: Messages = {
   pickerLegend: 'Organisation',
   continueButton: 'Continue',
   supportLink: 'Need help? Contact support',
-  logoAlt: (productName) => `${productName} logo`,
   errorCodeLabel: 'Error code:',
   adminDetailsHeading: 'For your administrator',
   endUserAdvice:
     'Please send this page (or a screenshot of it) to the administrator of the application you were signing in to.',
   mismatchTitle: 'This sign-in link is not set up correctly',
   mismatchField: (field) => `Field that did not match: ${field}`,
+  mismatchAdminLead:
+    'The authorization request did not match the client registered in Tessera. Compare the value below with the client (tessera client show <client_id>).',
+  mismatchMissingClient: 'The request names no client (client_id is missing).',
+  mismatchUnknownClient: 'This application is not registered here.',
+  mismatchUnknownClientDetail: (clientId) => `client_id "${clientId}" is not a registered client.`,
+  mismatchMissingRedirect: 'The request names no redirect URI (redirect_uri is missing).',
+  mismatchUnregisteredRedirect:
+    'This application asked to return to an address that is not registered.',
+  mismatchRedirectSent: (uri) => `redirect_uri sent: ${uri}`,
+  mismatchRegistered: (clientId, uris) =>
+    `Registered for client_id "${clientId}": ${uris.join(', ') || '(none)'}`,
+  mismatchSpacesHint: (sentKind, kinds) =>
+    `The request comes from a Cisco Spaces ${sentKind} app, but only ${kinds.join('/')} redirect URIs are registered: is this a ${sentKind} app hitting a ${kinds.join('/')} configuration?`,
   duplicateParameter: (field) => `The request gives ${field} more than once.`,
   expiredTitle: 'This sign-in page has expired',
   expiredMessage: 'Please go back to the application and start the sign-in again.',
