@@ -71,8 +71,9 @@ describe('database outage', { skip }, () => {
     assert.equal((await t.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
   });
 
-  test('back up: the same process serves again', async () => {
+  test('back up: the same process serves again', async (ctx) => {
     await pg.resume();
+    const resumed = Date.now();
     let status = 0;
     // The pool drops dead connections and reconnects; allow it a few tries.
     for (let i = 0; i < 20 && status !== 200; i++) {
@@ -80,6 +81,9 @@ describe('database outage', { skip }, () => {
       if (status !== 200) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     assert.equal(status, 200);
+    ctx.diagnostic(
+      `first 200 ${Date.now() - resumed} ms after PostgreSQL accepted connections again`,
+    );
     assert.equal((await t.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200);
   });
 });
