@@ -6,11 +6,18 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Workspace, createWorkspace, newMasterKey } from '../helpers/cli.js';
+import { type WebApp, loginForm, postLogin, seedWebApp } from '../helpers/login.js';
 import { type RunningServer, getJson, postForm, startServer } from '../helpers/server.js';
 
 const SECRET = 'log-test-secret-0123456789';
-const PASSWORD = 'log test password 42';
-const REDIRECT = 'https://app.example.com/callback';
+const APP: WebApp = {
+  clientId: 'app',
+  redirectUri: 'https://app.example.com/callback',
+  email: 'ann@acme.example',
+  password: 'log test password 42',
+};
+const PASSWORD = APP.password;
+const REDIRECT = APP.redirectUri;
 
 function cookieOf(res: Response, name: string): string | undefined {
   for (const c of res.headers.getSetCookie()) if (c.startsWith(`${name}=`)) return c.split(';')[0];
@@ -24,29 +31,7 @@ describe('logs', () => {
 
   before(async () => {
     ws = createWorkspace({ env: { TESSERA_MASTER_KEY: newMasterKey() } });
-    await ws.json(['tenant', 'create', '--id', 'acme', '--name', 'Acme']);
-    await ws.json(
-      ['user', 'create', '--email', 'ann@acme.example', '--tenant', 'acme', '--password-stdin'],
-      { stdin: `${PASSWORD}\n` },
-    );
-    await ws.json(
-      [
-        'client',
-        'create',
-        '--name',
-        'App',
-        '--client-id',
-        'app',
-        '--grant',
-        'authorization_code',
-        '--grant',
-        'refresh_token',
-        '--redirect-uri',
-        REDIRECT,
-        '--secret-stdin',
-      ],
-      { stdin: `${SECRET}\n` },
-    );
+    await seedWebApp(ws, APP, { grants: ['authorization_code', 'refresh_token'], secret: SECRET });
     server = await startServer({
       database: ws.database,
       env: ws.env,
@@ -61,31 +46,9 @@ describe('logs', () => {
   });
 
   test('a full flow at trace level logs no credential and tags every request with its id', async () => {
-    const query = new URLSearchParams({
-      client_id: 'app',
-      redirect_uri: REDIRECT,
-      response_type: 'code',
-      state: 's1',
-    });
-    const page = await fetch(`${server.url}/oauth/authorize?${query}`, {
-      headers: { 'x-request-id': 'trace-me-1' },
-    });
-    assert.equal(page.headers.get('x-request-id'), 'trace-me-1');
-    const html = await page.text();
-    const field = (name: string) =>
-      new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
-    const csrfCookie = cookieOf(page, 'tessera_csrf') ?? '';
-    const login = await fetch(`${server.url}/oauth/authorize`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
-      body: new URLSearchParams({
-        txn: field('txn'),
-        csrf: field('csrf'),
-        email: 'ann@acme.example',
-        password: PASSWORD,
-      }).toString(),
-    });
+    const form = await loginForm(server.url, APP, { 'x-request-id': 'trace-me-1' });
+    assert.equal(form.page.headers.get('x-request-id'), 'trace-me-1');
+    const login = await postLogin(server.url, form);
     assert.equal(login.status, 303);
     const code = new URL(login.headers.get('location') ?? '').searchParams.get('code') ?? '';
     secrets.push(code, cookieOf(login, 'tessera_session')?.split('=')[1] ?? 'no-session');

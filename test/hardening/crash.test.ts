@@ -6,11 +6,17 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Workspace, createWorkspace, newMasterKey } from '../helpers/cli.js';
+import { type WebApp, loginForm, postLogin, seedWebApp } from '../helpers/login.js';
 import { type RunningServer, postForm, startServer } from '../helpers/server.js';
 
 const SECRET = 'crash-secret-0123456789';
-const PASSWORD = 'crash test password';
-const REDIRECT = 'https://app.example.com/callback';
+const APP: WebApp = {
+  clientId: 'app',
+  redirectUri: 'https://app.example.com/callback',
+  email: 'ann@acme.example',
+  password: 'crash test password',
+};
+const REDIRECT = APP.redirectUri;
 const CHAINS = 8;
 const CODES = 12;
 
@@ -29,35 +35,7 @@ interface Chain {
 
 /** Logs in through the form and returns a fresh authorization code (not redeemed). */
 async function newCode(url: string): Promise<string> {
-  const query = new URLSearchParams({
-    client_id: 'app',
-    redirect_uri: REDIRECT,
-    response_type: 'code',
-    state: 's',
-  });
-  const page = await fetch(`${url}/oauth/authorize?${query}`, {
-    signal: AbortSignal.timeout(20_000),
-  });
-  const html = await page.text();
-  const field = (name: string) =>
-    new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
-  const csrf =
-    page.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('tessera_csrf='))
-      ?.split(';')[0] ?? '';
-  const res = await fetch(`${url}/oauth/authorize`, {
-    method: 'POST',
-    redirect: 'manual',
-    signal: AbortSignal.timeout(20_000),
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrf },
-    body: new URLSearchParams({
-      txn: field('txn'),
-      csrf: field('csrf'),
-      email: 'ann@acme.example',
-      password: PASSWORD,
-    }).toString(),
-  });
+  const res = await postLogin(url, await loginForm(url, APP));
   assert.equal(res.status, 303);
   return new URL(res.headers.get('location') ?? '').searchParams.get('code') ?? '';
 }
@@ -70,31 +48,10 @@ describe('a SIGKILL under load loses nothing a client received', () => {
 
   before(async () => {
     ws = createWorkspace({ env: { TESSERA_MASTER_KEY: newMasterKey() } });
-    await ws.json(['tenant', 'create', '--id', 'acme', '--name', 'Acme']);
-    await ws.json(
-      ['user', 'create', '--email', 'ann@acme.example', '--tenant', 'acme', '--password-stdin'],
-      { stdin: `${PASSWORD}\n` },
-    );
-    await ws.json(
-      [
-        'client',
-        'create',
-        '--name',
-        'App',
-        '--client-id',
-        'app',
-        '--grant',
-        'authorization_code',
-        '--grant',
-        'refresh_token',
-        '--grant',
-        'client_credentials',
-        '--redirect-uri',
-        REDIRECT,
-        '--secret-stdin',
-      ],
-      { stdin: `${SECRET}\n` },
-    );
+    await seedWebApp(ws, APP, {
+      grants: ['authorization_code', 'refresh_token', 'client_credentials'],
+      secret: SECRET,
+    });
     server = await startServer({ database: ws.database, env: ws.env, cwd: ws.dir });
   });
 

@@ -5,10 +5,15 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Workspace, createWorkspace, newMasterKey } from '../helpers/cli.js';
+import { type WebApp, loginForm, postLogin, seedWebApp } from '../helpers/login.js';
 import { type RunningServer, startServer } from '../helpers/server.js';
 
-const PASSWORD = 'graceful password 1';
-const REDIRECT = 'https://app.example.com/cb';
+const APP: WebApp = {
+  clientId: 'app',
+  redirectUri: 'https://app.example.com/cb',
+  email: 'ann@acme.example',
+  password: 'graceful password 1',
+};
 const IN_FLIGHT = 8;
 
 describe('SIGTERM', () => {
@@ -17,23 +22,7 @@ describe('SIGTERM', () => {
 
   before(async () => {
     ws = createWorkspace({ env: { TESSERA_MASTER_KEY: newMasterKey() } });
-    await ws.json(['tenant', 'create', '--id', 'acme', '--name', 'Acme']);
-    await ws.json(
-      ['user', 'create', '--email', 'ann@acme.example', '--tenant', 'acme', '--password-stdin'],
-      { stdin: `${PASSWORD}\n` },
-    );
-    await ws.json([
-      'client',
-      'create',
-      '--name',
-      'App',
-      '--client-id',
-      'app',
-      '--grant',
-      'authorization_code',
-      '--redirect-uri',
-      REDIRECT,
-    ]);
+    await seedWebApp(ws, APP, { grants: ['authorization_code'] });
     server = await startServer({
       database: ws.database,
       env: ws.env,
@@ -49,44 +38,12 @@ describe('SIGTERM', () => {
   test('finishes the requests in flight, then exits 0', async () => {
     // Login posts verify an argon2id hash: slow enough to be in flight when the signal lands.
     const forms = await Promise.all(
-      Array.from({ length: IN_FLIGHT }, async () => {
-        const query = new URLSearchParams({
-          client_id: 'app',
-          redirect_uri: REDIRECT,
-          response_type: 'code',
-          state: 's',
-        });
-        const page = await fetch(`${server.url}/oauth/authorize?${query}`);
-        const html = await page.text();
-        const field = (name: string) =>
-          new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
-        const cookie =
-          page.headers
-            .getSetCookie()
-            .find((c) => c.startsWith('tessera_csrf='))
-            ?.split(';')[0] ?? '';
-        return {
-          cookie,
-          body: new URLSearchParams({
-            txn: field('txn'),
-            csrf: field('csrf'),
-            email: 'ann@acme.example',
-            password: PASSWORD,
-          }).toString(),
-        };
-      }),
+      Array.from({ length: IN_FLIGHT }, () => loginForm(server.url, APP)),
     );
     const posts = forms.map((f) =>
-      fetch(`${server.url}/oauth/authorize`, {
-        method: 'POST',
-        redirect: 'manual',
-        signal: AbortSignal.timeout(30_000),
-        headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: f.cookie },
-        body: f.body,
-      }).then(
+      postLogin(server.url, f, 30_000).then(
         (r) => r.status,
-        // A connection the server never accepted (opened after it stopped listening) is
-        // refused; anything else — a reset, a hang-up — would be a request dropped mid-flight.
+        // A failed request shows up by its error code in the assertion below.
         (err: unknown) => (err as { cause?: { code?: string } }).cause?.code ?? String(err),
       ),
     );
