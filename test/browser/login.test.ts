@@ -15,6 +15,7 @@ import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { createUser } from '../../src/admin/users.js';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../../src/simulate/browser.js';
 import type { TestApp } from '../helpers/app.js';
 import {
   type Catcher,
@@ -24,16 +25,6 @@ import {
   startListeningApp,
 } from '../helpers/spaces.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
 const haveChromium = existsSync(CHROMIUM);

@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { updateClient } from '../../src/admin/clients.js';
 import { createUser } from '../../src/admin/users.js';
+import { CHROMIUM, CHROMIUM_ARGS as ARGS } from '../../src/simulate/browser.js';
 import type { TestApp } from '../helpers/app.js';
 import {
   type Catcher,
@@ -26,16 +27,6 @@ import {
   startListeningApp,
 } from '../helpers/spaces.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 const RESULTS = fileURLToPath(new URL('../../test-results/pages/', import.meta.url));
 const AXE_SOURCE = readFileSync(
   createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
