@@ -185,32 +185,21 @@ export async function startPostgres(options: StartOptions = {}): Promise<Postgre
         `-k ${dir}`,
         ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`),
       ].join(' ');
+      const startArgs = [
+        '-D',
+        data,
+        '-w',
+        '-t',
+        '60',
+        '-l',
+        join(dir, 'log'),
+        '-o',
+        serverArgs,
+        'start',
+      ];
       try {
-        await run(bins.pgCtl, [
-          '-D',
-          data,
-          '-w',
-          '-t',
-          '60',
-          '-l',
-          join(dir, 'log'),
-          '-o',
-          serverArgs,
-          'start',
-        ]);
+        await run(bins.pgCtl, startArgs);
         started = true;
-        const startArgs = [
-          '-D',
-          data,
-          '-w',
-          '-t',
-          '60',
-          '-l',
-          join(dir, 'log'),
-          '-o',
-          serverArgs,
-          'start',
-        ];
         return {
           url: `postgres://postgres@127.0.0.1:${port}/postgres`,
           port,
