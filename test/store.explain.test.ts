@@ -15,7 +15,6 @@ import {
   PostgresAdapter,
   PostgresIntrospector,
   PostgresQueryCompiler,
-  type RawBuilder,
   SqliteAdapter,
   SqliteIntrospector,
   SqliteQueryCompiler,
@@ -24,11 +23,10 @@ import {
 import * as refresh from '../src/store/sql/repositories/refresh-tokens.js';
 import { sweepExpired } from '../src/store/sql/repositories/revocations.js';
 import type { Database } from '../src/store/sql/schema.js';
+import { FILL_FAMILY, fillRefreshTokens } from './helpers/bulk.js';
 import { type EngineName, type TestDatabase, forEachEngine } from './helpers/engines.js';
 
 const ROWS = 1_000_000;
-/** Tokens per family: each one's parent is the one before it. */
-const FAMILY = 4;
 /** Rows expire one per second from here: `now` below expires 1 % of them. */
 const FIRST_EXPIRY = 1_700_000_000;
 const NOW = FIRST_EXPIRY + ROWS / 100;
@@ -72,66 +70,9 @@ async function statements(
   return touching;
 }
 
-/**
- * A million rows from one INSERT … SELECT over a generated series. Keys are zero-padded so
- * they arrive in index order, and families of FAMILY tokens chain by parent_id.
- *
- * PostgreSQL loads the way pg_restore does: the table's key constraints and indexes are
- * dropped, the rows inserted, and each is recreated from its own definition (same name, same
- * definition: checked), which takes a third of the time of inserting through five indexes.
- * SQLite cannot drop the indexes behind its UNIQUE constraints; a larger page cache for the
- * loading connection is enough there.
- */
+/** A million rows (see fillRefreshTokens), then the planner's statistics. */
 async function fill(t: TestDatabase): Promise<void> {
-  const pg = t.engine === 'postgres';
-  const pad = (e: RawBuilder<unknown>) =>
-    pg ? sql`lpad((${e})::text, 7, '0')` : sql`printf('%07d', ${e})`;
-  const i = sql<number>`i`;
-  const columns = sql`(id, token_hash, family_id, parent_id, client_id, user_id, tenant_id,
-    scope, audience, created_at, expires_at, idle_expires_at, rotated_at, revoked_at)`;
-  const values = sql`'rt-' || ${pad(i)}, 'v1$hash-' || ${pad(i)}, 'fam-' || ${pad(sql`${i} / ${sql.lit(FAMILY)}`)},
-    CASE WHEN ${i} % ${sql.lit(FAMILY)} = 0 THEN NULL ELSE 'rt-' || ${pad(sql`${i} - 1`)} END,
-    'client-' || (${i} % 100), NULL, NULL, 'read', 'https://api.example', ${sql.lit(FIRST_EXPIRY - 86_400)},
-    ${sql.lit(FIRST_EXPIRY)} + ${i}, ${sql.lit(FIRST_EXPIRY)} + ${i},
-    CASE WHEN ${i} % ${sql.lit(FAMILY)} = ${sql.lit(FAMILY - 1)} THEN NULL ELSE ${sql.lit(FIRST_EXPIRY - 3600)} END,
-    NULL`;
-  if (pg) {
-    const definitions = async () => {
-      const { rows: constraints } = await sql<{ name: string; def: string }>`
-        SELECT conname AS name, pg_get_constraintdef(oid) AS def FROM pg_constraint
-        WHERE conrelid = 'refresh_tokens'::regclass AND contype IN ('p', 'u')
-        ORDER BY conname`.execute(t.db);
-      const { rows: indexes } = await sql<{ name: string; def: string }>`
-        SELECT indexname AS name, indexdef AS def FROM pg_indexes
-        WHERE tablename = 'refresh_tokens' ORDER BY indexname`.execute(t.db);
-      return { constraints, indexes };
-    };
-    const before = await definitions();
-    const owned = new Set(before.constraints.map((c) => c.name));
-    for (const c of before.constraints)
-      await sql`ALTER TABLE refresh_tokens DROP CONSTRAINT ${sql.id(c.name)}`.execute(t.db);
-    for (const x of before.indexes.filter((x) => !owned.has(x.name)))
-      await sql`DROP INDEX ${sql.id(x.name)}`.execute(t.db);
-    await sql`INSERT INTO refresh_tokens ${columns}
-      SELECT ${values} FROM generate_series(0, ${sql.lit(ROWS - 1)}) AS s(i)`.execute(t.db);
-    for (const c of before.constraints)
-      await sql`ALTER TABLE refresh_tokens ADD CONSTRAINT ${sql.id(c.name)} ${sql.raw(c.def)}`.execute(
-        t.db,
-      );
-    for (const x of before.indexes.filter((x) => !owned.has(x.name)))
-      await sql.raw(x.def).execute(t.db);
-    assert.deepEqual(await definitions(), before, 'the same constraints and indexes as migrated');
-  } else {
-    await sql`PRAGMA cache_size = -262144`.execute(t.db); // 256 MiB, this connection only
-    await sql`WITH RECURSIVE s(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM s WHERE i < ${sql.lit(ROWS - 1)})
-      INSERT INTO refresh_tokens ${columns} SELECT ${values} FROM s`.execute(t.db);
-  }
-  await sql`ANALYZE refresh_tokens`.execute(t.db);
-  const counted = await t.db
-    .selectFrom('refresh_tokens')
-    .select((eb) => eb.fn.countAll<number | string>().as('n'))
-    .executeTakeFirstOrThrow();
-  assert.equal(Number(counted.n), ROWS);
+  assert.equal(await fillRefreshTokens(t.db, t.engine, ROWS, FIRST_EXPIRY), ROWS);
 }
 
 /** The name of the index on exactly `column` of refresh_tokens (created by the migrations). */
@@ -237,7 +178,7 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
     const [revoke] = await statements(t.engine, (db) =>
       refresh.revokeRefreshFamily(
         db,
-        `fam-${String(ROWS / 2 / FAMILY).padStart(7, '0')}`,
+        `fam-${String(ROWS / 2 / FILL_FAMILY).padStart(7, '0')}`,
         NOW,
         NOW + 3600,
       ),
