@@ -99,6 +99,9 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     }
     out[name] = parsed.data;
   }
+  // Node refuses a headers timeout above the request timeout; say so in the config's terms.
+  if ((out['headersTimeout'] as number) > (out['requestTimeout'] as number))
+    throw new ConfigError('invalid headersTimeout: must not exceed requestTimeout');
   const host = out['host'] as string;
   const port = out['port'] as number;
   const issuer = (out['issuer'] as string | undefined) ?? defaultIssuer(host, port);

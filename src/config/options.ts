@@ -113,6 +113,21 @@ export const optionSchemas = {
     default: false,
     doc: 'Trust `X-Forwarded-*` from a proxy in front (client IP, protocol).',
   },
+  headersTimeout: {
+    schema: z.coerce.number().min(0.1).max(600),
+    default: 20,
+    doc: "Seconds a connection has to send a request's headers (a slow client is answered 408 and disconnected); at most `requestTimeout`.",
+  },
+  requestTimeout: {
+    schema: z.coerce.number().min(0.1).max(600),
+    default: 30,
+    doc: 'Seconds a client has to send a whole request, headers and body.',
+  },
+  keepAliveTimeout: {
+    schema: z.coerce.number().min(0.1).max(600),
+    default: 5,
+    doc: "Seconds an idle kept-alive connection stays open; put it above a load balancer's own idle timeout.",
+  },
   migrate: {
     schema: flag,
     default: true,

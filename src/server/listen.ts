@@ -7,20 +7,44 @@ import type { Config } from '../config/options.js';
 import { createApp } from './app.js';
 import type { Deps } from './deps.js';
 
+type Timeouts = Pick<Config, 'headersTimeout' | 'requestTimeout' | 'keepAliveTimeout'>;
+
+/**
+ * node:http options that keep a slow or stalled client from holding a connection: headers
+ * within `headersTimeout`, the whole request within `requestTimeout` (both answered 408 and
+ * closed), an idle kept-alive connection closed after `keepAliveTimeout`. Node enforces the
+ * first two only when it sweeps its connections, every 30 s by default: a check every second
+ * (or sooner for sub-second limits) keeps the enforced limit close to the configured one.
+ */
+export function httpTimeouts(config: Timeouts): {
+  headersTimeout: number;
+  requestTimeout: number;
+  keepAliveTimeout: number;
+  connectionsCheckingInterval: number;
+} {
+  const headersTimeout = Math.round(config.headersTimeout * 1000);
+  return {
+    headersTimeout,
+    requestTimeout: Math.round(config.requestTimeout * 1000),
+    keepAliveTimeout: Math.round(config.keepAliveTimeout * 1000),
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.round(headersTimeout / 4))),
+  };
+}
+
 /** Creates the (TLS) server and binds it, before the app exists, so port 0 can resolve the issuer. */
 export async function bind(
-  config: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'>,
+  config: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'> & Timeouts,
 ): Promise<Server> {
+  // This server is handed to Fastify ready-made, so its timeouts are set here.
+  const timeouts = httpTimeouts(config);
   const server =
     config.tlsCert && config.tlsKey
-      ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) })
-      : createHttpServer();
-  // This server is handed to Fastify ready-made, so its timeouts are set here: a slow or
-  // stalled client cannot hold a connection (headers within 20 s, a request within 30 s), and
-  // an idle kept-alive connection ends after 5 s.
-  server.headersTimeout = 20_000;
-  server.requestTimeout = 30_000;
-  server.keepAliveTimeout = 5_000;
+      ? createHttpsServer({
+          ...timeouts,
+          cert: readFileSync(config.tlsCert),
+          key: readFileSync(config.tlsKey),
+        })
+      : createHttpServer(timeouts);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
