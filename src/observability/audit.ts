@@ -55,6 +55,8 @@ export interface AuditOptions {
  */
 export class AuditTrail {
   private batch: AuditEvent[] = [];
+  private readonly ids = new MonotonicUuid();
+  private readonly writing = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly flushMs: number;
   private readonly maxBatch: number;
@@ -68,8 +70,6 @@ export class AuditTrail {
     this.maxBatch = opts.maxBatch ?? 500;
   }
 
-  private last = 0;
-
   private make(e: AuditInput): AuditEvent {
     // Fields may quote a caller's input: one bounded line each, without the NUL bytes
     // PostgreSQL text refuses.
@@ -80,17 +80,15 @@ export class AuditTrail {
             .replace(/\0/g, '')
             .replace(/[\r\n]+/g, ' ')
             .slice(0, max);
-    const reason = clean(e.reason, 500);
-    // Strictly increasing per process, so events of one millisecond list in the order they happened.
-    this.last = Math.max(this.opts.now(), this.last + 1);
+    const at = this.opts.now();
     return {
       ...e,
       clientId: clean(e.clientId, 128),
       tenantId: clean(e.tenantId, 128),
       userId: clean(e.userId, 128),
-      reason,
-      id: randomUUID(),
-      at: this.last,
+      reason: clean(e.reason, 500),
+      id: this.ids.next(at),
+      at,
     };
   }
 
@@ -107,15 +105,45 @@ export class AuditTrail {
     }
   }
 
+  /** Writes the batch; resolves once every event enqueued so far is written (or logged lost). */
   async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const events = this.batch;
     this.batch = [];
-    try {
-      await this.store.insertAuditEvents(events);
-    } catch (err) {
+    const write = this.store.insertAuditEvents(events).catch((err: unknown) => {
       this.logger.error({ err, lost: events.length }, 'could not write batched audit events');
+    });
+    // Batches started by a full batch are not awaited by whoever enqueued; a flush at
+    // shutdown must still wait for them.
+    this.writing.add(write);
+    void write.finally(() => this.writing.delete(write));
+    await Promise.all([...this.writing]);
+  }
+}
+
+/**
+ * UUIDv7 (RFC 9562 §5.7) with a 12-bit counter in `rand_a` (§6.2, method 1): ids made by one
+ * process sort in the order they were made, so the trail lists events of one millisecond
+ * (ordered by `at`, then `id`) as they happened, while `at` stays the clock's own reading.
+ * When more than 4,096 ids fall in one millisecond, the embedded time runs ahead by a
+ * millisecond, as §6.2 allows.
+ */
+export class MonotonicUuid {
+  private lastMs = 0;
+  private counter = 0;
+
+  next(nowMs: number): string {
+    if (nowMs > this.lastMs) {
+      this.lastMs = nowMs;
+      this.counter = 0;
+    } else if (++this.counter > 0xfff) {
+      this.lastMs += 1;
+      this.counter = 0;
     }
+    const time = this.lastMs.toString(16).padStart(12, '0');
+    // randomUUID's last two groups: 62 random bits with the RFC variant already set.
+    const random = randomUUID().slice(19);
+    return `${time.slice(0, 8)}-${time.slice(8)}-7${this.counter.toString(16).padStart(3, '0')}-${random}`;
   }
 }
