@@ -146,11 +146,18 @@ function tesseraEnv(alg: Alg): Record<string, string> {
   return { TESSERA_MASTER_KEY: MASTER_KEY, TESSERA_SIGNING_ALG: alg };
 }
 
-function tesseraCli(alg: Alg, database: string, cwd: string, args: readonly string[]): string {
+/** `tessera --database … --json …args` from the build; `stdin` feeds `--*-stdin` secrets. */
+export function tesseraCli(
+  alg: Alg,
+  database: string,
+  cwd: string,
+  args: readonly string[],
+  stdin = '',
+): string {
   return execFileSync(
     process.execPath,
     [join(ROOT, 'dist/cli/main.js'), '--database', database, '--json', ...args],
-    { cwd, env: { ...cleanEnv(), ...tesseraEnv(alg) }, encoding: 'utf8' },
+    { cwd, env: { ...cleanEnv(), ...tesseraEnv(alg) }, encoding: 'utf8', input: stdin },
   );
 }
 

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinaries, freePort, startPostgres } from '../test/helpers/postgres.js';
+import { codeLoad, seedCodeFlow } from './code-flow.js';
 import { type GrowthRow, growthScenarios, growthTable } from './growth.js';
 import {
   ALGS,
@@ -38,8 +39,10 @@ import {
   log,
   markdownTable,
   measure,
-  refreshLoad,
   post,
+  prepareTessera,
+  refreshLoad,
+  serveTessera,
   spawnServer,
   startTessera,
 } from './harness.js';
@@ -250,6 +253,32 @@ async function tesseraRefresh(
   }
 }
 
+/** authorization_code redemptions (bench/code-flow.ts), each with a fresh code and PKCE. */
+async function tesseraAuthorizationCode(
+  alg: Alg,
+  ceiling: { rps: number; formula: string },
+): Promise<void> {
+  const prepared = prepareTessera(alg);
+  try {
+    await seedCodeFlow(alg, prepared);
+    const server = await serveTessera(alg, prepared);
+    try {
+      const { measured, rss } = await measure(server.pid, await codeLoad(server.url));
+      rows.push({
+        scenario: `authorization_code ${alg} on SQLite (form, PKCE)`,
+        server: 'tessera',
+        measured,
+        ...(rss !== undefined && { rssMb: rss }),
+        ceiling,
+      });
+    } finally {
+      await server.stop();
+    }
+  } finally {
+    prepared.remove();
+  }
+}
+
 // -------------------------------------------------------------------------------------- main
 
 function pinSelf(): void {
@@ -359,6 +388,9 @@ async function throughputScenarios(): Promise<{
   await attempt('client_credentials opaque (form)', 'peer', () => peerScenarios('opaque'));
   await attempt('refresh_token ES256 on SQLite (form)', 'tessera', () =>
     tesseraRefresh('ES256', 'SQLite', undefined, signCeiling('ES256')),
+  );
+  await attempt('authorization_code ES256 on SQLite (form, PKCE)', 'tessera', () =>
+    tesseraAuthorizationCode('ES256', signCeiling('ES256')),
   );
   if (findPostgresBinaries()) {
     await attempt('refresh_token ES256 on PostgreSQL (form)', 'tessera', async () => {

@@ -14,7 +14,7 @@ export interface WebApp {
 
 /** Tenant `acme`, user `app.email` and client `app.clientId` with the given grants (and secret, if any). */
 export async function seedWebApp(
-  ws: Workspace,
+  ws: Pick<Workspace, 'json'>,
   app: WebApp,
   opts: { grants: readonly string[]; secret?: string },
 ): Promise<void> {
