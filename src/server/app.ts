@@ -9,6 +9,7 @@ import { serverMetadata } from '../oauth/metadata.js';
 import { revocationEndpoint } from '../oauth/revoke.js';
 import { tokenEndpoint } from '../oauth/token/endpoint.js';
 import { userinfoEndpoint } from '../oauth/userinfo.js';
+import { OPENAPI_PATH, openApiDocument } from '../openapi/document.js';
 import { appInfoEndpoint } from '../spaces/app-info.js';
 import { launchEndpoint } from '../spaces/launch.js';
 import { registerBrandingRoutes } from '../views/brand.js';
@@ -71,6 +72,15 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
       .header('cache-control', 'public, max-age=300')
       .type('application/jwk-set+json')
       .send(JSON.stringify(await deps.keystore.jwks()));
+  });
+
+  // Built once per app from its config (issuer, aliases, dialects), not per request.
+  const openapi = JSON.stringify(openApiDocument(deps.config));
+  app.get(OPENAPI_PATH, async (_req, reply) => {
+    await reply
+      .header('cache-control', 'public, max-age=300')
+      .type('application/json; charset=utf-8')
+      .send(openapi);
   });
 
   app.get('/oauth/authorize', (req, reply) => authorizeGet(deps, req, reply));
