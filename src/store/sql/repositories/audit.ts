@@ -1,28 +1,50 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { AuditEvent, AuditFilter } from '../../store.js';
 import type { Database } from '../schema.js';
 
+/**
+ * One statement whose text never changes, with every row in one parameter: a multi-row
+ * VALUES list has a different text (and thousands of parameters) for each batch size, so
+ * each batch was built, compiled and prepared anew, about 10 µs per event. Here it is
+ * prepared once (SQLite's statement cache, PostgreSQL's plan) and costs ~1 µs an event.
+ * PostgreSQL (and CockroachDB, YugabyteDB) read parallel arrays with unnest; SQLite reads a
+ * JSON array with json_each.
+ */
 export async function insertAuditEvents(
   db: Kysely<Database>,
+  engine: 'sqlite' | 'postgres',
   events: readonly AuditEvent[],
 ): Promise<void> {
   if (events.length === 0) return;
-  await db
-    .insertInto('audit_events')
-    .values(
-      events.map((e) => ({
-        id: e.id,
-        at: e.at,
-        type: e.type,
-        tenant_id: e.tenantId ?? null,
-        client_id: e.clientId ?? null,
-        user_id: e.userId ?? null,
-        ip: e.ip ?? null,
-        request_id: e.requestId ?? null,
-        reason: e.reason ?? null,
-      })),
-    )
-    .execute();
+  if (engine === 'postgres') {
+    const column = <T>(f: (e: AuditEvent) => T) => events.map(f);
+    await sql`INSERT INTO audit_events
+      (id, at, type, tenant_id, client_id, user_id, ip, request_id, reason)
+      SELECT * FROM unnest(${column((e) => e.id)}::text[], ${column((e) => e.at)}::bigint[],
+        ${column((e) => e.type)}::text[], ${column((e) => e.tenantId ?? null)}::text[],
+        ${column((e) => e.clientId ?? null)}::text[], ${column((e) => e.userId ?? null)}::text[],
+        ${column((e) => e.ip ?? null)}::text[], ${column((e) => e.requestId ?? null)}::text[],
+        ${column((e) => e.reason ?? null)}::text[])`.execute(db);
+    return;
+  }
+  const rows = JSON.stringify(
+    events.map((e) => [
+      e.id,
+      e.at,
+      e.type,
+      e.tenantId ?? null,
+      e.clientId ?? null,
+      e.userId ?? null,
+      e.ip ?? null,
+      e.requestId ?? null,
+      e.reason ?? null,
+    ]),
+  );
+  await sql`INSERT INTO audit_events
+    (id, at, type, tenant_id, client_id, user_id, ip, request_id, reason)
+    SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5,
+      value ->> 6, value ->> 7, value ->> 8
+    FROM json_each(${rows})`.execute(db);
 }
 
 export async function listAuditEvents(db: Kysely<Database>, f: AuditFilter): Promise<AuditEvent[]> {
