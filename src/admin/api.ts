@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { requireBearer } from '../http/bearer.js';
 import { InvalidRequest } from '../oauth/errors.js';
+import { requestOrigin } from '../observability/audit.js';
 import type { Deps } from '../server/deps.js';
 import { ConflictError, NotFoundError } from '../store/store.js';
 import { SIGNING_ALGS } from '../tokens/keystore.js';
@@ -15,7 +16,7 @@ import {
   updateClient,
 } from './clients.js';
 import type { BrandingInput } from './branding.js';
-import { ValidationError } from './context.js';
+import { type AdminContext, ValidationError } from './context.js';
 import { listKeys, rotateKey } from './keys.js';
 import { createTenant, listTenants, setTelemetry, updateTenant } from './tenants.js';
 import { createUser, disableUser, listUsers, setPassword } from './users.js';
@@ -140,6 +141,8 @@ type Params = Record<string, string>;
  * one error serializer.
  */
 export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
+  // Changes made over the API are audited with the caller's IP and request id.
+  const from = (req: FastifyRequest): AdminContext => ({ ...deps, origin: requestOrigin(req) });
   void app.register(
     async (admin) => {
       admin.addHook('preHandler', async (request) => {
@@ -159,10 +162,14 @@ export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
       admin.get('/tenants', () => listTenants(deps));
       admin.post('/tenants', async (req, reply) => {
         const b = body(tenantBody.extend({ id: str }), req);
-        return reply.code(201).send(await createTenant(deps, b.id, tenantInput(b)));
+        return reply.code(201).send(await createTenant(from(req), b.id, tenantInput(b)));
       });
       admin.patch('/tenants/:id', (req) =>
-        updateTenant(deps, (req.params as Params)['id'] ?? '', tenantInput(body(tenantBody, req))),
+        updateTenant(
+          from(req),
+          (req.params as Params)['id'] ?? '',
+          tenantInput(body(tenantBody, req)),
+        ),
       );
       admin.put('/tenants/:id/telemetry/:name', (req) => {
         const p = req.params as Params;
@@ -176,7 +183,7 @@ export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
             .strict(),
           req,
         );
-        return setTelemetry(deps, p['id'] ?? '', {
+        return setTelemetry(from(req), p['id'] ?? '', {
           name: p['name'] ?? '',
           value: b.value,
           units: b.units,
@@ -197,23 +204,23 @@ export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
             .strict(),
           req,
         );
-        return reply.code(201).send(await createUser(deps, b));
+        return reply.code(201).send(await createUser(from(req), b));
       });
       admin.put('/users/:email/password', (req) =>
         setPassword(
-          deps,
+          from(req),
           (req.params as Params)['email'] ?? '',
           body(z.object({ password: z.string().max(1024) }).strict(), req).password,
         ),
       );
       admin.post('/users/:email/disable', (req) =>
-        disableUser(deps, (req.params as Params)['email'] ?? ''),
+        disableUser(from(req), (req.params as Params)['email'] ?? ''),
       );
 
       admin.get('/clients', () => listClients(deps));
       admin.post('/clients', async (req, reply) => {
         const b = body(newClientBody, req);
-        const created = await createClient(deps, {
+        const created = await createClient(from(req), {
           ...clientInput(b),
           clientId: b.client_id,
           secret: b.client_secret,
@@ -223,7 +230,11 @@ export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
       });
       admin.get('/clients/:id', (req) => getClient(deps, (req.params as Params)['id'] ?? ''));
       admin.patch('/clients/:id', (req) =>
-        updateClient(deps, (req.params as Params)['id'] ?? '', clientInput(body(clientBody, req))),
+        updateClient(
+          from(req),
+          (req.params as Params)['id'] ?? '',
+          clientInput(body(clientBody, req)),
+        ),
       );
       admin.post('/clients/:id/rotate-secret', (req) => {
         const b = body(
@@ -233,12 +244,14 @@ export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
             .strict(),
           req,
         );
-        return rotateSecret(deps, (req.params as Params)['id'] ?? '', {
+        return rotateSecret(from(req), (req.params as Params)['id'] ?? '', {
           graceSeconds: b.grace_seconds ?? 0,
           secret: b.client_secret,
         });
       });
-      admin.delete('/clients/:id', (req) => deleteClient(deps, (req.params as Params)['id'] ?? ''));
+      admin.delete('/clients/:id', (req) =>
+        deleteClient(from(req), (req.params as Params)['id'] ?? ''),
+      );
 
       admin.get('/keys', () => listKeys(deps));
       admin.post('/keys/rotate', (req) => {
@@ -249,7 +262,7 @@ export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
             .strict(),
           req,
         );
-        return rotateKey(deps, { alg: b.alg, now: b.now === true });
+        return rotateKey(from(req), { alg: b.alg, now: b.now === true });
       });
 
       admin.get('/audit', (req) => {

@@ -1,15 +1,18 @@
 import type { AuditInput } from '../observability/audit.js';
 import type { Deps } from '../server/deps.js';
 
-/** What the management services need; the CLI and (later) the admin API both provide it. */
+/** What the management services need; the CLI and the admin API both provide it. */
 export type AdminContext = Pick<
   Deps,
   'store' | 'crypto' | 'clock' | 'config' | 'dialects' | 'audit'
->;
+> & {
+  /** Where an admin API change came from (the CLI has none), for the audit trail. */
+  readonly origin?: { readonly ip: string; readonly requestId: string };
+};
 
 /** Records a management change in the audit trail, durably, once it has been made. */
 export function audited(ctx: AdminContext, event: AuditInput): Promise<void> {
-  return ctx.audit.record({ reason: 'management change', ...event });
+  return ctx.audit.record({ reason: 'management change', ...ctx.origin, ...event });
 }
 
 /** A request the service refuses, with a message meant for the operator. */

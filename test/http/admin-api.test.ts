@@ -196,6 +196,31 @@ describe('admin API /admin/v1', () => {
       ['bp'],
     );
     assert.equal((await call('GET', '/audit?limit=0')).statusCode, 400);
+  });
+
+  test('audit: a change made over the API records where it came from', async () => {
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/admin/v1/tenants',
+      remoteAddress: '198.51.100.7',
+      headers: {
+        authorization: `Bearer ${admin}`,
+        'content-type': 'application/json',
+        'x-request-id': 'admin-req-1',
+      },
+      payload: JSON.stringify({ id: 'globex', name: 'Globex' }),
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    const created = (await call('GET', '/audit?type=tenant.created')).json() as {
+      tenant_id: string;
+      ip: string | null;
+      request_id: string | null;
+    }[];
+    const event = created.find((e) => e.tenant_id === 'globex');
+    assert.deepEqual(
+      { ip: event?.ip, request_id: event?.request_id },
+      { ip: '198.51.100.7', request_id: 'admin-req-1' },
+    );
     assert.equal((await call('GET', '/audit?since=yesterday')).statusCode, 400);
   });
 });
