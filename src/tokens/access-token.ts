@@ -39,13 +39,21 @@ function signBytes(key: ActiveKey, data: Buffer): Buffer {
   }
 }
 
+/** The encoded JOSE header of each key, made once: it is the same for every token it signs. */
+const encodedHeaders = new WeakMap<ActiveKey, string>();
+
 /** Signs with the cached `KeyObject` directly; jose is used for verification only. */
 export function signAccessToken(
   key: ActiveKey,
   claims: Omit<AccessTokenClaims, 'jti'>,
 ): { token: string; jti: string } {
   const jti = randomUUID();
-  const input = `${b64({ alg: key.alg, typ: 'at+jwt', kid: key.kid })}.${b64({ ...claims, jti })}`;
+  let header = encodedHeaders.get(key);
+  if (header === undefined) {
+    header = b64({ alg: key.alg, typ: 'at+jwt', kid: key.kid });
+    encodedHeaders.set(key, header);
+  }
+  const input = `${header}.${b64({ ...claims, jti })}`;
   const signature = signBytes(key, Buffer.from(input)).toString('base64url');
   return { token: `${input}.${signature}`, jti };
 }

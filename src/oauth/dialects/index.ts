@@ -155,7 +155,8 @@ export function renderTokenResponse(
 export function applyRequestAliases(
   dialect: Dialect,
   params: Readonly<Record<string, string>>,
-): { params: Record<string, string>; clash?: string } {
+): { params: Readonly<Record<string, string>>; clash?: string } {
+  if (Object.keys(dialect.requestAliases).length === 0) return { params };
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(params)) {
     const rfcName = Object.hasOwn(dialect.requestAliases, name)
