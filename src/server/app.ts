@@ -29,10 +29,10 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     bodyLimit: BODY_LIMIT,
     trustProxy: deps.config.trustProxy,
     requestIdHeader: 'x-request-id',
-    // A slow or stalled client cannot hold a connection for long.
-    connectionTimeout: 30_000,
-    keepAliveTimeout: 5_000,
-    requestTimeout: 30_000,
+    // Used when Fastify makes the server itself (`app.listen`, tests); `tessera serve` binds
+    // its own server with the same limits (listen.ts).
+    keepAliveTimeout: Math.round(deps.config.keepAliveTimeout * 1000),
+    requestTimeout: Math.round(deps.config.requestTimeout * 1000),
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
