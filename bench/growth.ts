@@ -23,6 +23,7 @@ import {
   QUICK,
   type TesseraClient,
   form,
+  fmt,
   log,
   markdownTable,
   measure,
@@ -266,10 +267,6 @@ export async function growthScenarios(postgresServer: string | undefined): Promi
   if (postgresServer !== undefined) await refreshGrowth('PostgreSQL', postgresServer);
   await clientGrowth();
   return growth;
-}
-
-function fmt(n: number | undefined, digits = 0): string {
-  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
 }
 
 /** Markdown table; "vs smallest" compares with the same scenario's smallest table. */

@@ -404,6 +404,11 @@ export function refreshLoad(base: string, client: TesseraClient): () => Promise<
   };
 }
 
+/** A figure for a table: `-` when there is none. */
+export function fmt(n: number | undefined, digits = 0): string {
+  return n === undefined || Number.isNaN(n) ? '-' : n.toFixed(digits);
+}
+
 /** A Markdown table: the first two columns left-aligned, the figures after them right-aligned. */
 export function markdownTable(header: readonly string[], lines: readonly string[][]): string {
   const all = [header, ...lines];

@@ -36,6 +36,7 @@ import {
   WARMUP,
   expectAlg,
   form,
+  fmt,
   log,
   markdownTable,
   measure,
@@ -311,10 +312,6 @@ function pinSelf(): void {
 function ensureBuild(): void {
   log('npm run build');
   execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
-}
-
-function fmt(n: number | undefined, digits = 0): string {
-  return n === undefined ? '-' : n.toFixed(digits);
 }
 
 function table(): string {
