@@ -192,6 +192,9 @@ function totals(tapFile: string): Totals | undefined {
   };
 }
 
+/** Far above a pass's normal length (about 8 minutes for the SQLite pass on 2 cores). */
+const PASS_LIMIT_MINUTES = 40;
+
 const show = (t: Totals) => `${t.passed} passed, ${t.failed} failed, ${t.skipped} skipped`;
 
 async function runPass(pass: Pass, index: number): Promise<{ code: number; totals?: Totals }> {
@@ -208,6 +211,8 @@ async function runPass(pass: Pass, index: number): Promise<{ code: number; total
       '--import',
       'tsx',
       '--test',
+      // A test that hangs fails after 5 minutes instead of stalling the run.
+      '--test-timeout=300000',
       '--test-reporter=spec',
       '--test-reporter-destination=stdout',
       // A TAP copy, read back below for the one-line total CI looks for.
@@ -222,6 +227,14 @@ async function runPass(pass: Pass, index: number): Promise<{ code: number; total
     },
   );
   running.child = child;
+  // A file that never exits (something it started still listening after its tests ended)
+  // would stall the pass for good; past this bound the pass is killed and fails.
+  const watchdog = setTimeout(() => {
+    console.error(
+      `test/run: pass ${index + 1} still running after ${PASS_LIMIT_MINUTES} minutes: killed`,
+    );
+    child.kill('SIGKILL');
+  }, PASS_LIMIT_MINUTES * 60_000);
   const code = await new Promise<number>((resolveCode) => {
     child.once('exit', (exitCode, signal) => {
       resolveCode(exitCode ?? (signal ? exitCodeFor(signal) : 1));
@@ -231,6 +244,7 @@ async function runPass(pass: Pass, index: number): Promise<{ code: number; total
       resolveCode(1);
     });
   });
+  clearTimeout(watchdog);
   const found = totals(tapFile);
   return found ? { code, totals: found } : { code };
 }
