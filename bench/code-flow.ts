@@ -11,6 +11,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import type { CliOptions } from '../test/helpers/cli.js';
+import { cookieOf } from '../test/helpers/html.js';
 import { type WebApp, loginForm, postLogin, seedWebApp } from '../test/helpers/login.js';
 import {
   type Alg,
@@ -44,10 +45,7 @@ export async function seedCodeFlow(alg: Alg, prepared: PreparedTessera): Promise
 async function session(base: string): Promise<string> {
   const filled = await loginForm(base, APP);
   const res = await postLogin(base, filled);
-  const cookie = res.headers
-    .getSetCookie()
-    .find((c) => c.startsWith('tessera_session='))
-    ?.split(';')[0];
+  const cookie = cookieOf(res, 'tessera_session');
   if (res.status !== 303 || cookie === undefined)
     throw new Error(`login answered ${res.status} without a session cookie`);
   return cookie;

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Workspace, createWorkspace, newMasterKey } from '../helpers/cli.js';
+import { cookieOf } from '../helpers/html.js';
 import { type WebApp, loginForm, postLogin, seedWebApp } from '../helpers/login.js';
 import { type RunningServer, getJson, postForm, startServer } from '../helpers/server.js';
 
@@ -18,11 +19,6 @@ const APP: WebApp = {
 };
 const PASSWORD = APP.password;
 const REDIRECT = APP.redirectUri;
-
-function cookieOf(res: Response, name: string): string | undefined {
-  for (const c of res.headers.getSetCookie()) if (c.startsWith(`${name}=`)) return c.split(';')[0];
-  return undefined;
-}
 
 describe('logs', () => {
   let ws: Workspace;

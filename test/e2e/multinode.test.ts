@@ -18,6 +18,7 @@ import { createLogger } from '../../src/observability/logger.js';
 import { openRuntime } from '../../src/server/runtime.js';
 import { newMasterKey, runCli } from '../helpers/cli.js';
 import { type FreshPostgresDatabase, createPostgresDatabase } from '../helpers/engines.js';
+import { cookieHeader, formState } from '../helpers/html.js';
 import { freePort } from '../helpers/postgres.js';
 import { type HttpResult, type RunningServer, postForm, startServer } from '../helpers/server.js';
 
@@ -104,20 +105,6 @@ async function cli<T = Record<string, unknown>>(database: string, args: string[]
   });
   assert.equal(r.code, 0, `tessera ${args.join(' ')} failed:\n${r.stderr}`);
   return JSON.parse(r.stdout) as T;
-}
-
-/** Name=value pairs of a response's Set-Cookie headers, as a Cookie header. */
-function cookies(res: Response): string {
-  return res.headers
-    .getSetCookie()
-    .map((c) => c.split(';')[0])
-    .join('; ');
-}
-
-function hiddenField(html: string, name: string): string {
-  const m = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  assert.ok(m, `the login page has a hidden ${name} field`);
-  return (m[1] as string).replace(/&amp;/g, '&');
 }
 
 describe('many nodes on one PostgreSQL', { skip }, () => {
@@ -372,8 +359,7 @@ describe('many nodes on one PostgreSQL', { skip }, () => {
     assert.equal(page.status, 200);
     const html = await page.text();
     const form = new URLSearchParams({
-      txn: hiddenField(html, 'txn'),
-      csrf: hiddenField(html, 'csrf'),
+      ...formState(html),
       email: EMAIL,
       password: PASSWORD,
     });
@@ -383,7 +369,7 @@ describe('many nodes on one PostgreSQL', { skip }, () => {
       redirect: 'manual',
       headers: {
         'content-type': 'application/x-www-form-urlencoded',
-        cookie: cookies(page),
+        cookie: cookieHeader(page),
       },
       body: form.toString(),
       signal: AbortSignal.timeout(30_000),

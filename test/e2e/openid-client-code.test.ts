@@ -11,7 +11,8 @@ import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as client from 'openid-client';
 import { createUser } from '../../src/admin/users.js';
 import { type TestApp, TestClock } from '../helpers/app.js';
-import { formState, startListeningApp } from '../helpers/spaces.js';
+import { cookieHeader, formState } from '../helpers/html.js';
+import { startListeningApp } from '../helpers/spaces.js';
 
 const REDIRECT = 'https://rp.example/callback';
 const RP = { id: 'rp', secret: 'rp-secret-0123456789abcdefgh' };
@@ -47,10 +48,7 @@ describe('openid-client: authorization code + PKCE + refresh', () => {
     const page = await fetch(authorizationUrl, { redirect: 'manual' });
     assert.equal(page.status, 200);
     const html = await page.text();
-    const cookies = page.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0] as string)
-      .join('; ');
+    const cookies = cookieHeader(page);
     assert.match(cookies, /tessera_csrf=/);
     const posted = await fetch(new URL('/oauth/authorize', t.url), {
       method: 'POST',

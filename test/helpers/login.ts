@@ -4,6 +4,7 @@
  * authorization form read, filled and posted.
  */
 import type { Workspace } from './cli.js';
+import { cookieOf, formState } from './html.js';
 
 export interface WebApp {
   readonly clientId: string;
@@ -67,16 +68,9 @@ export async function loginForm(
     signal: AbortSignal.timeout(20_000),
   });
   const html = await page.text();
-  const field = (name: string) =>
-    new RegExp(`name="${name}" value="([^"]+)"`).exec(html)?.[1] ?? '';
-  const cookie =
-    page.headers
-      .getSetCookie()
-      .find((c) => c.startsWith('tessera_csrf='))
-      ?.split(';')[0] ?? '';
+  const cookie = cookieOf(page, 'tessera_csrf') ?? '';
   const body = new URLSearchParams({
-    txn: field('txn'),
-    csrf: field('csrf'),
+    ...formState(html),
     email: app.email,
     password: app.password,
   }).toString();

@@ -21,6 +21,7 @@ import {
   listenLoopback,
 } from '../../src/simulate/launch-keys.js';
 import { type TestApp, type TestClock, createTestApp } from './app.js';
+import { formState, inputs } from './html.js';
 
 // Moved to src/simulate (the simulator mints launch tokens and serves keys the same way).
 export {
@@ -160,44 +161,6 @@ export class CookieJar {
 
 export const SESSION_COOKIE = 'tessera_session';
 export const CSRF_COOKIE = 'tessera_csrf';
-
-const ENTITIES: Record<string, string> = {
-  '&amp;': '&',
-  '&lt;': '<',
-  '&gt;': '>',
-  '&quot;': '"',
-  '&#39;': "'",
-};
-
-function unescapeHtml(value: string): string {
-  return value.replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e] ?? e);
-}
-
-/** The `<input>` tags of a page, as attribute maps. */
-export function inputs(html: string): Record<string, string>[] {
-  const out: Record<string, string>[] = [];
-  for (const tag of html.match(/<input\b[^>]*>/g) ?? []) {
-    const attrs: Record<string, string> = {};
-    for (const m of tag.matchAll(/([a-zA-Z-]+)(?:="([^"]*)")?/g)) {
-      if (m[1] === 'input') continue;
-      attrs[(m[1] as string).toLowerCase()] = unescapeHtml(m[2] ?? '');
-    }
-    out.push(attrs);
-  }
-  return out;
-}
-
-/** The value of the hidden input `name`; fails the test when the page has none. */
-export function hiddenField(html: string, name: string): string {
-  const input = inputs(html).find((i) => i['type'] === 'hidden' && i['name'] === name);
-  assert.ok(input, `page has no hidden input "${name}"`);
-  return input['value'] ?? '';
-}
-
-/** The form state (`txn`, `csrf`) of a login or tenant-picker page. */
-export function formState(html: string): { txn: string; csrf: string } {
-  return { txn: hiddenField(html, 'txn'), csrf: hiddenField(html, 'csrf') };
-}
 
 export function isLoginPage(res: LightMyRequestResponse): boolean {
   const names = inputs(res.body).map((i) => i['name']);

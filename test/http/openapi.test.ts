@@ -21,7 +21,8 @@ import { createUser } from '../../src/admin/users.js';
 import { openApiDocument, operationsOf } from '../../src/openapi/document.js';
 import { tokenResponseName } from '../../src/openapi/schemas.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
-import { CookieJar, formState } from '../helpers/spaces.js';
+import { formState } from '../helpers/html.js';
+import { CookieJar } from '../helpers/spaces.js';
 import { basic } from './helpers.js';
 
 type Json = Record<string, unknown>;

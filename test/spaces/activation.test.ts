@@ -11,6 +11,7 @@ import { type JSONWebKeySet, createLocalJWKSet, decodeJwt, jwtVerify } from 'jos
 import { setTelemetry, updateTenant } from '../../src/admin/tenants.js';
 import { createUser } from '../../src/admin/users.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
+import { formState, inputs } from '../helpers/html.js';
 import {
   CSRF_COOKIE,
   CookieJar,
@@ -24,9 +25,7 @@ import {
   bearerGet,
   browserGet,
   codeOf,
-  formState,
   formTokenRequest,
-  inputs,
   isLoginPage,
   jsonTokenRequest,
   launchClaims,

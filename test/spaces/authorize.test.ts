@@ -10,6 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createUser, disableUser } from '../../src/admin/users.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
+import { formState } from '../helpers/html.js';
 import {
   CookieJar,
   SESSION_COOKIE,
@@ -19,7 +20,6 @@ import {
   browserGet,
   browserPost,
   codeOf,
-  formState,
   formTokenRequest,
   isLoginPage,
   isTenantPicker,
