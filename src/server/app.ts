@@ -15,6 +15,7 @@ import { launchEndpoint } from '../spaces/launch.js';
 import { registerBrandingRoutes } from '../views/brand.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../views/pages.js';
 import type { Deps } from './deps.js';
+import { httpTimeouts } from './timeouts.js';
 
 export interface AppOptions {
   /** Passed to Fastify, e.g. a `serverFactory` that hands over an already-listening server. */
@@ -23,6 +24,7 @@ export interface AppOptions {
 
 /** Builds the HTTP application. No I/O happens here; `listen` (or `inject`) starts it. */
 export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
+  const timeouts = httpTimeouts(deps.config);
   const app = Fastify({
     ...options.fastify,
     loggerInstance: deps.logger,
@@ -30,9 +32,9 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     trustProxy: deps.config.trustProxy,
     requestIdHeader: 'x-request-id',
     // Used when Fastify makes the server itself (`app.listen`, tests); `tessera serve` binds
-    // its own server with the same limits (listen.ts).
-    keepAliveTimeout: Math.round(deps.config.keepAliveTimeout * 1000),
-    requestTimeout: Math.round(deps.config.requestTimeout * 1000),
+    // its own server with the same limits (listen.ts). Fastify sets no headers timeout.
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    requestTimeout: timeouts.requestTimeout,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
   }) as unknown as FastifyInstance;
