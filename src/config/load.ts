@@ -27,6 +27,11 @@ export function isLoopbackHost(hostname: string): boolean {
   );
 }
 
+/** Where keys may come from: https, or plain http on this machine only. */
+export function isHttpsOrLoopback(url: URL): boolean {
+  return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+}
+
 function readConfigFile(
   path: string | false | undefined,
   env: NodeJS.ProcessEnv,

@@ -1,5 +1,5 @@
 import { type KeyObject, createPublicKey, verify } from 'node:crypto';
-import { isLoopbackHost } from '../config/load.js';
+import { isHttpsOrLoopback } from '../config/load.js';
 
 /** Claims of a Cisco Spaces app-launch JWT (DESIGN §1); it has no `iss`, `aud` or `typ`. */
 export interface SpacesLaunchClaims {
@@ -153,8 +153,7 @@ export async function verifySpacesLaunchToken(
     );
   }
   // Keys only over https; plain http only from a loopback host, even if listed (DESIGN §3).
-  const { protocol, hostname } = new URL(baseUrl);
-  if (protocol !== 'https:' && !(protocol === 'http:' && isLoopbackHost(hostname))) {
+  if (!isHttpsOrLoopback(new URL(baseUrl))) {
     throw new LaunchRefused(`baseUrl ${baseUrl} is not https: keys are never fetched from it`);
   }
   const key = await opts.keys.key(baseUrl, version);

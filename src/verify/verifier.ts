@@ -4,7 +4,7 @@
  * published JWK Set, cached with a bound (see jwks.ts and docs/verify.md).
  */
 import { errors, jwtVerify } from 'jose';
-import { isLoopbackHost } from '../config/load.js';
+import { isHttpsOrLoopback } from '../config/load.js';
 import type { AccessTokenPayload } from '../tokens/access-token.js';
 import { SIGNING_ALGS, type SigningAlg } from '../tokens/keystore.js';
 import {
@@ -116,7 +116,7 @@ function httpsUrl(name: string, value: string): URL {
     throw new TypeError(`${name} is not a URL: ${value}`);
   }
   // Keys decide which tokens are trusted: plain http only on the same machine.
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname)))
+  if (!isHttpsOrLoopback(url))
     throw new TypeError(`${name} must be https (http only for loopback hosts): ${value}`);
   return url;
 }
