@@ -40,6 +40,7 @@ import {
   log,
   markdownTable,
   measure,
+  type Options,
   post,
   prepareTessera,
   refreshLoad,
@@ -62,6 +63,17 @@ interface Row {
 }
 
 const rows: Row[] = [];
+
+/** Measures one scenario (see measure) and adds its row, with the peak RSS when sampled. */
+async function record(
+  pid: number,
+  load: () => Promise<Options>,
+  row: Omit<Row, 'measured' | 'rssMb'>,
+): Promise<Measured> {
+  const { measured, rss } = await measure(pid, load);
+  rows.push({ ...row, measured, ...(rss !== undefined && { rssMb: rss }) });
+  return measured;
+}
 const GROWTH_ONLY = process.argv.includes('--growth-only');
 
 // --------------------------------------------------------------------------------- scenarios
@@ -87,18 +99,19 @@ async function bareRoute(): Promise<number> {
   const server = await spawnServer(['--import', TSX, join(ROOT, 'bench/bare.ts'), '0']);
   try {
     const body = JSON.stringify({ grant_type: 'client_credentials', client_id: 'x' });
-    const { measured, rss } = await measure(server.pid, async () => ({
-      url: `${server.url}/token`,
-      method: 'POST',
-      headers: JSON_CT,
-      body,
-    }));
-    rows.push({
-      scenario: 'bare Fastify JSON route (POST)',
-      server: 'ceiling',
-      measured,
-      ...(rss !== undefined && { rssMb: rss }),
-    });
+    const measured = await record(
+      server.pid,
+      async () => ({
+        url: `${server.url}/token`,
+        method: 'POST',
+        headers: JSON_CT,
+        body,
+      }),
+      {
+        scenario: 'bare Fastify JSON route (POST)',
+        server: 'ceiling',
+      },
+    );
     return measured.rps;
   } finally {
     await server.stop();
@@ -133,40 +146,42 @@ async function peerScenarios(mode: Alg | 'opaque'): Promise<void> {
     } else {
       expectAlg(check['access_token'], mode, 'node-oidc-provider');
     }
-    const { measured, rss } = await measure(server.pid, async () => ({
-      url: `${server.url}/token`,
-      method: 'POST',
-      headers: FORM,
-      body,
-    }));
-    rows.push({
-      scenario:
-        mode === 'opaque'
-          ? 'client_credentials opaque (form)'
-          : `client_credentials ${mode} (form)`,
-      server: 'peer',
-      measured,
-      ...(rss !== undefined && { rssMb: rss }),
-    });
+    await record(
+      server.pid,
+      async () => ({
+        url: `${server.url}/token`,
+        method: 'POST',
+        headers: FORM,
+        body,
+      }),
+      {
+        scenario:
+          mode === 'opaque'
+            ? 'client_credentials opaque (form)'
+            : `client_credentials ${mode} (form)`,
+        server: 'peer',
+      },
+    );
     if (mode === 'opaque') {
       // The peer refuses to introspect its JWT access tokens ("Structured JWT Tokens cannot be
       // introspected"): its opaque ones, looked up in its in-memory store, are the yardstick.
-      const intro = await measure(server.pid, async () => ({
-        url: `${server.url}/token/introspection`,
-        method: 'POST',
-        headers: FORM,
-        body: form({
-          token: check['access_token'] as string,
-          client_id: 'bench',
-          client_secret: 'bench-secret',
+      await record(
+        server.pid,
+        async () => ({
+          url: `${server.url}/token/introspection`,
+          method: 'POST',
+          headers: FORM,
+          body: form({
+            token: check['access_token'] as string,
+            client_id: 'bench',
+            client_secret: 'bench-secret',
+          }),
         }),
-      }));
-      rows.push({
-        scenario: PEER_INTROSPECTION,
-        server: 'peer',
-        measured: intro.measured,
-        ...(intro.rss !== undefined && { rssMb: intro.rss }),
-      });
+        {
+          scenario: PEER_INTROSPECTION,
+          server: 'peer',
+        },
+      );
     }
   } finally {
     await server.stop();
@@ -196,56 +211,59 @@ async function tesseraClientCredentials(
     for (const b of bodies) {
       const check = await post(token, b.body, b.headers);
       expectAlg(check['access_token'], alg, 'tessera');
-      const { measured, rss } = await measure(server.pid, async () => ({
-        url: token,
-        method: 'POST',
-        headers: b.headers,
-        body: b.body,
-      }));
-      rows.push({
-        scenario: `client_credentials ${alg} (${b.label}${suffix})`,
-        server: 'tessera',
-        measured,
-        ...(rss !== undefined && { rssMb: rss }),
-        // One core's ceiling: not a bound for two workers on two cores.
-        ...(workers === 1 && { ceiling }),
-        peerScenario: `client_credentials ${alg} (form)`,
-      });
+      await record(
+        server.pid,
+        async () => ({
+          url: token,
+          method: 'POST',
+          headers: b.headers,
+          body: b.body,
+        }),
+        {
+          scenario: `client_credentials ${alg} (${b.label}${suffix})`,
+          server: 'tessera',
+          // One core's ceiling: not a bound for two workers on two cores.
+          ...(workers === 1 && { ceiling }),
+          peerScenario: `client_credentials ${alg} (form)`,
+        },
+      );
     }
     if (verifyCeiling) {
       // Verification scenarios use this server's tokens.
       const issued = await post(token, form(params), FORM);
       const accessToken = issued['access_token'] as string;
-      const intro = await measure(server.pid, async () => ({
-        url: `${server.url}/oauth/introspect`,
-        method: 'POST',
-        headers: FORM,
-        body: form({
-          token: accessToken,
-          client_id: client.client_id,
-          client_secret: client.client_secret,
+      await record(
+        server.pid,
+        async () => ({
+          url: `${server.url}/oauth/introspect`,
+          method: 'POST',
+          headers: FORM,
+          body: form({
+            token: accessToken,
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+          }),
         }),
-      }));
-      rows.push({
-        scenario: `introspection ${alg} JWT (form)`,
-        server: 'tessera',
-        measured: intro.measured,
-        ...(intro.rss !== undefined && { rssMb: intro.rss }),
-        ceiling: verifyCeiling,
-        peerScenario: PEER_INTROSPECTION,
-      });
-      const userinfo = await measure(server.pid, async () => ({
-        url: `${server.url}/oauth/userinfo`,
-        method: 'GET',
-        headers: { authorization: `Bearer ${accessToken}` },
-      }));
-      rows.push({
-        scenario: `userinfo bearer ${alg}`,
-        server: 'tessera',
-        measured: userinfo.measured,
-        ...(userinfo.rss !== undefined && { rssMb: userinfo.rss }),
-        ceiling: verifyCeiling,
-      });
+        {
+          scenario: `introspection ${alg} JWT (form)`,
+          server: 'tessera',
+          ceiling: verifyCeiling,
+          peerScenario: PEER_INTROSPECTION,
+        },
+      );
+      await record(
+        server.pid,
+        async () => ({
+          url: `${server.url}/oauth/userinfo`,
+          method: 'GET',
+          headers: { authorization: `Bearer ${accessToken}` },
+        }),
+        {
+          scenario: `userinfo bearer ${alg}`,
+          server: 'tessera',
+          ceiling: verifyCeiling,
+        },
+      );
     }
   } finally {
     await cleanup();
@@ -263,12 +281,9 @@ async function tesseraRefresh(
     ...(database !== undefined && { database }),
   });
   try {
-    const { measured, rss } = await measure(server.pid, refreshLoad(server.url, client));
-    rows.push({
+    await record(server.pid, refreshLoad(server.url, client), {
       scenario: `refresh_token ${alg} on ${engine} (form)`,
       server: 'tessera',
-      measured,
-      ...(rss !== undefined && { rssMb: rss }),
       ceiling,
       peerScenario: 'client_credentials opaque (form)',
     });
@@ -287,12 +302,9 @@ async function tesseraAuthorizationCode(
     await seedCodeFlow(alg, prepared);
     const server = await serveTessera(alg, prepared);
     try {
-      const { measured, rss } = await measure(server.pid, await codeLoad(server.url));
-      rows.push({
+      await record(server.pid, await codeLoad(server.url), {
         scenario: `authorization_code ${alg} on SQLite (form, PKCE)`,
         server: 'tessera',
-        measured,
-        ...(rss !== undefined && { rssMb: rss }),
         ceiling,
       });
     } finally {
