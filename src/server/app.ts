@@ -40,23 +40,28 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   }) as unknown as FastifyInstance;
 
   registerRawBody(app);
-  void app.register(cookie);
   installErrorHandler(app, deps.metrics);
 
-  app.addHook('onSend', async (request, reply) => {
+  // Both hooks take a callback rather than being async: an async onSend hook defers the
+  // write to a later microtask, and the handler's `await reply.send()` then waits for the
+  // response's 'finish' event instead of going on at once: more work on every request, the
+  // token endpoint's hot path included (docs/performance.md).
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     // RFC 6749 §5.1: token responses (and every other answer here) must not be cached,
     // unless a route chose a policy of its own (the public JWKS and metadata).
     if (!reply.hasHeader('cache-control'))
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    done(null, payload);
   });
 
-  app.addHook('onResponse', async (request, reply) => {
+  app.addHook('onResponse', (request, reply, done) => {
     // The route pattern, not the URL, so labels stay a closed set.
     const route = request.routeOptions.url ?? 'unmatched';
     deps.metrics.httpRequests.inc({ route, method: request.method, status: reply.statusCode });
     deps.metrics.httpDuration.observe({ route }, reply.elapsedTime / 1000);
+    done();
   });
   if (deps.config.metricsPort === undefined) {
     app.get('/metrics', async (_req, reply) => {
@@ -85,9 +90,15 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
       .send(openapi);
   });
 
-  app.get('/oauth/authorize', (req, reply) => authorizeGet(deps, req, reply));
-  app.post('/oauth/authorize', (req, reply) => authorizePost(deps, req, reply));
-  app.post('/oauth/logout', (req, reply) => logoutEndpoint(deps, req, reply));
+  // Only the pages with a login session read or set cookies: the cookie plugin's onRequest
+  // hook runs for the routes in this scope alone, not for every token request.
+  void app.register(async (pages) => {
+    await pages.register(cookie);
+    pages.get('/oauth/authorize', (req, reply) => authorizeGet(deps, req, reply));
+    pages.post('/oauth/authorize', (req, reply) => authorizePost(deps, req, reply));
+    pages.post('/oauth/logout', (req, reply) => logoutEndpoint(deps, req, reply));
+    pages.post('/spaces/launch', (req, reply) => launchEndpoint(deps, req, reply));
+  });
   app.get(STYLESHEET_PATH, async (_req, reply) => {
     await reply
       .header('cache-control', 'public, max-age=86400')
@@ -105,7 +116,6 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   app.post('/oauth/userinfo', (req, reply) => userinfoEndpoint(deps, req, reply));
 
   app.get('/spaces/app-info', (req, reply) => appInfoEndpoint(deps, req, reply));
-  app.post('/spaces/launch', (req, reply) => launchEndpoint(deps, req, reply));
 
   registerAdminApi(app, deps);
 

@@ -46,9 +46,11 @@ export async function attach(server: Server, deps: Deps): Promise<FastifyInstanc
       },
     },
   });
-  // Once draining, every answer tells the client not to reuse the connection.
-  app.addHook('onSend', async (_request, reply) => {
+  // Once draining, every answer tells the client not to reuse the connection. A callback
+  // hook, not an async one, for the reason given in createApp.
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (!server.listening) reply.header('connection', 'close');
+    done(null, payload);
   });
   await app.ready();
   return app;

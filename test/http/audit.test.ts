@@ -53,6 +53,25 @@ describe('audit trail', () => {
     assert.ok(!JSON.stringify(await listAudit(t.deps, {})).includes('wrong-secret-123'));
   });
 
+  test("a caller's x-request-id is kept to 128 characters, as the other quoted fields are", async () => {
+    const long = 'r'.repeat(1000);
+    const res = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/token',
+      remoteAddress: '203.0.113.77',
+      headers: { 'x-request-id': long },
+      payload: { grant_type: 'client_credentials' },
+    });
+    assert.equal(res.statusCode, 401);
+    const events = (await listAudit(t.deps, { type: 'token.refused' })).filter(
+      (e) => e.ip === '203.0.113.77',
+    );
+    assert.deepEqual(
+      events.map((e) => e.request_id),
+      [long.slice(0, 128)],
+    );
+  });
+
   test('the failure that crosses the limit records client.throttled', async () => {
     await token(t, {
       grant_type: 'client_credentials',
