@@ -214,6 +214,17 @@ export function prepareTessera(
   };
 }
 
+/**
+ * The Node flags of the `tessera` command's `#!` line (`--max-semi-space-size=8`), so the
+ * benchmark runs the server as that command and `npm start` do.
+ */
+function launcherFlags(): string[] {
+  const line = readFileSync(join(ROOT, 'dist/cli/main.js'), 'utf8').split('\n')[0] ?? '';
+  const match = /^#!\/usr\/bin\/env -S node(?<flags>( --\S+)*)$/.exec(line);
+  if (!match) throw new Error(`dist/cli/main.js: unexpected #! line ${line}`);
+  return (match.groups?.['flags'] ?? '').split(' ').filter((f) => f !== '');
+}
+
 /** `tessera serve` from the build on a prepared database, pinned like every server here. */
 export async function serveTessera(
   alg: Alg,
@@ -222,6 +233,7 @@ export async function serveTessera(
 ): Promise<Running> {
   return spawnServer(
     [
+      ...launcherFlags(),
       join(ROOT, 'dist/cli/main.js'),
       '--database',
       prepared.database,

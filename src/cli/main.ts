@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=8
+// The young generation is capped at 8 MiB per semi-space (Node 20's default lets it grow to
+// 16 MiB): under load a server otherwise holds ~45 MB more resident memory for the same
+// requests, at a cost within the noise of the benchmark (docs/performance.md). `npm start`
+// passes the same flag; so must anyone who starts `node dist/cli/main.js` by hand.
 import { buildProgram } from './program.js';
 
 // `tessera client list | head -1` closes the pipe early; that is not an error worth a stack trace.
