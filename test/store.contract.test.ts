@@ -744,6 +744,24 @@ forEachEngine('store contract', (t, engine) => {
       assert.equal(await t().store.rotateRefreshToken('hash-none', T0 + 10), false);
     });
 
+    it('stores the successor with the rotation, exactly, and nothing when the rotation fails', async () => {
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      const next = refreshToken('r2', {
+        parentId: 'r1',
+        userId: null,
+        tenantId: null,
+        createdAt: T0 + 10,
+        rotatedAt: null,
+      });
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 10, next), true);
+      assert.deepEqual(await t().store.findRefreshToken('hash-r2'), next);
+      assert.equal((await t().store.findRefreshToken('hash-r1'))?.rotatedAt, T0 + 10);
+      // A second use: no rotation, so the would-be successor is not stored.
+      const stray = refreshToken('r3', { parentId: 'r1' });
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 11, stray), false);
+      assert.equal(await t().store.findRefreshToken('hash-r3'), undefined);
+    });
+
     it('rotates up to the last second before absolute and idle expiry', async () => {
       await t().store.insertRefreshToken(refreshToken('abs', { expiresAt: T0 + 100 }));
       await t().store.insertRefreshToken(

@@ -160,13 +160,30 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
     const byExpiry = await indexOn(t, 'expires_at', false);
     const middle = String(ROWS / 2 + 1).padStart(7, '0');
 
-    // The refresh: findRefreshToken's SELECT, then rotateRefreshToken's conditional UPDATE.
+    // The refresh: findRefreshToken's SELECT, then rotateRefreshToken's conditional UPDATE
+    // with its successor (on PostgreSQL one INSERT … SELECT from the UPDATE; on SQLite the
+    // UPDATE comes first in a transaction).
     const [find] = await statements(t.engine, (db) =>
       refresh.findRefreshToken(db, `v1$hash-${middle}`),
     );
     await assertUsesIndex(t, find as CompiledQuery, byHash);
     const [rotate] = await statements(t.engine, (db) =>
-      refresh.rotateRefreshToken(db, `v1$hash-${middle}`, NOW),
+      refresh.rotateRefreshToken(db, t.engine, `v1$hash-${middle}`, NOW, {
+        id: 'rt-successor',
+        tokenHash: 'v1$hash-successor',
+        familyId: 'fam-successor',
+        parentId: `rt-${middle}`,
+        clientId: 'c',
+        userId: null,
+        tenantId: null,
+        scope: 'read',
+        audience: 'https://api.example.com',
+        createdAt: NOW,
+        expiresAt: NOW + 3600,
+        idleExpiresAt: NOW + 3600,
+        rotatedAt: null,
+        revokedAt: null,
+      }),
     );
     await assertUsesIndex(t, rotate as CompiledQuery, byHash);
 

@@ -252,9 +252,11 @@ export interface Store {
   /**
    * Single use: marks the token rotated iff it is live at `now` (not rotated, not revoked,
    * not expired, not idle-expired, its family's grant not revoked). One conditional UPDATE; exactly one of any number of
-   * concurrent callers gets `true`.
+   * concurrent callers gets `true`. With `successor`, that row is stored in the same
+   * transaction iff the rotation happened: a crash or a failed write never leaves a consumed
+   * token without the successor its client is about to receive.
    */
-  rotateRefreshToken(tokenHash: string, now: number): Promise<boolean>;
+  rotateRefreshToken(tokenHash: string, now: number, successor?: RefreshToken): Promise<boolean>;
   /**
    * Grace reuse: revokes the not-yet-used successors of `parentId`. Returns true iff one was
    * revoked — then the caller may issue a replacement. Conditional on the successor never

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, test } from 'node:test';
 import { updateClient } from '../../src/admin/clients.js';
-import { type TestApp, createTestApp } from '../helpers/app.js';
+import { type TestApp, createTestApp, testEngine } from '../helpers/app.js';
 import {
   type Creds,
   ISSUER,
@@ -126,6 +126,40 @@ describe('refresh_token grant', () => {
     const a = await start();
     await use(c, a.refresh);
     assertError(await refresh(t, c, a.refresh), 400, 'invalid_grant');
+  });
+
+  test('a successor that cannot be stored leaves the presented token unused, and it works after', async () => {
+    const a = await start();
+    // Make the database refuse successor rows (parent_id set), as a full disk or a lost
+    // connection would at that moment.
+    const [create, drop] =
+      testEngine() === 'postgres'
+        ? [
+            [
+              `CREATE FUNCTION refuse_successor() RETURNS trigger LANGUAGE plpgsql AS $$
+               BEGIN IF NEW.parent_id IS NOT NULL THEN RAISE EXCEPTION 'refused'; END IF;
+               RETURN NEW; END $$`,
+              `CREATE TRIGGER refuse_successor BEFORE INSERT ON refresh_tokens
+               FOR EACH ROW EXECUTE FUNCTION refuse_successor()`,
+            ],
+            ['DROP TRIGGER refuse_successor ON refresh_tokens', 'DROP FUNCTION refuse_successor()'],
+          ]
+        : [
+            [
+              `CREATE TRIGGER refuse_successor BEFORE INSERT ON refresh_tokens
+               WHEN NEW.parent_id IS NOT NULL BEGIN SELECT RAISE(ABORT, 'refused'); END`,
+            ],
+            ['DROP TRIGGER refuse_successor'],
+          ];
+    for (const q of create) await t.rows(q);
+    try {
+      assertError(await refresh(t, c, a.refresh), 500, 'server_error');
+    } finally {
+      for (const q of drop) await t.rows(q);
+    }
+    assert.equal((await row(a.refresh))?.rotatedAt, null);
+    const b = await use(c, a.refresh);
+    assert.equal((await row(b.refresh))?.parentId, (await row(a.refresh))?.id);
   });
 
   test('reuse of a rotated token revokes the whole family', async () => {

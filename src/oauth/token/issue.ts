@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signAccessToken } from '../../tokens/access-token.js';
 import { opaqueToken } from '../../tokens/opaque.js';
 import type { Deps } from '../../server/deps.js';
-import type { Client } from '../../store/store.js';
+import type { Client, RefreshToken } from '../../store/store.js';
 import type { Dialect, TokenResult } from '../dialects/index.js';
 import { InvalidScope, InvalidTarget } from '../errors.js';
 
@@ -79,6 +79,11 @@ export interface IssueRequest {
    * claim and the refresh family's id, so revoking the grant revokes everything issued from it.
    */
   readonly grantId?: string | undefined;
+  /**
+   * Writes the new refresh token's row; by default a plain insert. The refresh grant consumes
+   * the presented token in the same transaction, and refuses (throws) if it was already used.
+   */
+  readonly storeRefreshToken?: ((row: RefreshToken) => Promise<void>) | undefined;
 }
 
 /**
@@ -110,7 +115,7 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
     refreshToken = opaqueToken();
     const expiresAt =
       req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
-    await deps.store.insertRefreshToken({
+    const row: RefreshToken = {
       id: randomUUID(),
       tokenHash: deps.crypto.hashSecret(refreshToken),
       familyId: grantId,
@@ -125,7 +130,9 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
       idleExpiresAt: Math.min(expiresAt, now + deps.config.refreshTokenIdleTtl),
       rotatedAt: null,
       revokedAt: null,
-    });
+    };
+    if (req.storeRefreshToken) await req.storeRefreshToken(row);
+    else await deps.store.insertRefreshToken(row);
   }
   return {
     accessToken: token,

@@ -60,7 +60,7 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
 
     insertRefreshToken: (t) => refresh.insertRefreshToken(db, t),
     findRefreshToken: (h) => refresh.findRefreshToken(db, h),
-    rotateRefreshToken: (h, now) => refresh.rotateRefreshToken(db, h, now),
+    rotateRefreshToken: (h, now, next) => refresh.rotateRefreshToken(db, engine, h, now, next),
     reclaimUnusedSuccessor: (id, now) => refresh.reclaimUnusedSuccessor(db, id, now),
     revokeRefreshFamily: (f, now, exp) => refresh.revokeRefreshFamily(db, f, now, exp),
 

@@ -1,6 +1,7 @@
 import { InvalidGrant, InvalidScope, InvalidTarget } from '../../errors.js';
 import { resolveSubject } from '../../subject.js';
 import { requestOrigin } from '../../../observability/audit.js';
+import type { RefreshToken } from '../../../store/store.js';
 import type { Grant, GrantContext } from '../grant.js';
 import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
 
@@ -33,7 +34,10 @@ export const refreshToken: Grant = {
       throw new InvalidTarget('resource is not the audience of this grant');
     }
 
-    if (!(await deps.store.rotateRefreshToken(hash, now))) {
+    // The presented token is consumed in the same transaction that stores its successor
+    // (after the access token is signed), so a failure in between never strands a client.
+    const storeRefreshToken = async (successor: RefreshToken): Promise<void> => {
+      if (await deps.store.rotateRefreshToken(hash, now, successor)) return;
       if (token.revokedAt !== null) throw new InvalidGrant('refresh token revoked');
       if (token.expiresAt <= now || token.idleExpiresAt <= now)
         throw new InvalidGrant('refresh token expired');
@@ -56,7 +60,8 @@ export const refreshToken: Grant = {
         });
         throw new InvalidGrant('refresh token already used; its grant has been revoked');
       }
-    }
+      await deps.store.insertRefreshToken(successor);
+    };
     const subject = await resolveSubject(deps, client, token.userId, token.tenantId);
     const scopes = requested.length > 0 ? requested : granted;
     return issueTokens(deps, {
@@ -74,6 +79,7 @@ export const refreshToken: Grant = {
         expiresAt: token.expiresAt,
         scope: token.scope,
       },
+      storeRefreshToken,
     });
   },
 };

@@ -1,28 +1,29 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { RefreshToken } from '../../store.js';
 import type { Database } from '../schema.js';
 import { revokeGrant } from './revocations.js';
 
+function refreshTokenRow(t: RefreshToken) {
+  return {
+    id: t.id,
+    token_hash: t.tokenHash,
+    family_id: t.familyId,
+    parent_id: t.parentId,
+    client_id: t.clientId,
+    user_id: t.userId,
+    tenant_id: t.tenantId,
+    scope: t.scope,
+    audience: t.audience,
+    created_at: t.createdAt,
+    expires_at: t.expiresAt,
+    idle_expires_at: t.idleExpiresAt,
+    rotated_at: t.rotatedAt,
+    revoked_at: t.revokedAt,
+  };
+}
+
 export async function insertRefreshToken(db: Kysely<Database>, t: RefreshToken): Promise<void> {
-  await db
-    .insertInto('refresh_tokens')
-    .values({
-      id: t.id,
-      token_hash: t.tokenHash,
-      family_id: t.familyId,
-      parent_id: t.parentId,
-      client_id: t.clientId,
-      user_id: t.userId,
-      tenant_id: t.tenantId,
-      scope: t.scope,
-      audience: t.audience,
-      created_at: t.createdAt,
-      expires_at: t.expiresAt,
-      idle_expires_at: t.idleExpiresAt,
-      rotated_at: t.rotatedAt,
-      revoked_at: t.revokedAt,
-    })
-    .execute();
+  await db.insertInto('refresh_tokens').values(refreshTokenRow(t)).execute();
 }
 
 export async function findRefreshToken(
@@ -58,12 +59,9 @@ export async function findRefreshToken(
   );
 }
 
-export async function rotateRefreshToken(
-  db: Kysely<Database>,
-  tokenHash: string,
-  now: number,
-): Promise<boolean> {
-  const res = await db
+/** The conditional UPDATE that consumes a live token (see Store.rotateRefreshToken). */
+function rotation(db: Kysely<Database>, tokenHash: string, now: number) {
+  return db
     .updateTable('refresh_tokens')
     .set({ rotated_at: now })
     .where('token_hash', '=', tokenHash)
@@ -79,9 +77,46 @@ export async function rotateRefreshToken(
             .whereRef('grant_id', '=', 'refresh_tokens.family_id'),
         ),
       ),
-    )
-    .executeTakeFirst();
-  return res.numUpdatedRows === 1n;
+    );
+}
+
+export async function rotateRefreshToken(
+  db: Kysely<Database>,
+  engine: 'sqlite' | 'postgres',
+  tokenHash: string,
+  now: number,
+  successor?: RefreshToken,
+): Promise<boolean> {
+  if (successor === undefined) {
+    const res = await rotation(db, tokenHash, now).executeTakeFirst();
+    return res.numUpdatedRows === 1n;
+  }
+  if (engine === 'postgres') {
+    // One statement, one round trip: the successor row is selected from what the UPDATE
+    // returned, so it exists iff the presented token was consumed. Each value is cast to its
+    // column's type (the `*_at` columns are BIGINT, the rest TEXT): a bare parameter in a
+    // SELECT list is typed text, NULLs included.
+    const row = refreshTokenRow(successor);
+    const res = await db
+      .with('rotated', () => rotation(db, tokenHash, now).returning('refresh_tokens.id'))
+      .insertInto('refresh_tokens')
+      .columns(Object.keys(row) as (keyof typeof row)[])
+      .expression(
+        sql`SELECT ${sql.join(
+          Object.entries(row).map(
+            ([k, v]) => sql`CAST(${v} AS ${sql.raw(k.endsWith('_at') ? 'bigint' : 'text')})`,
+          ),
+        )} FROM rotated`,
+      )
+      .executeTakeFirst();
+    return res.numInsertedOrUpdatedRows === 1n;
+  }
+  return db.transaction().execute(async (trx) => {
+    const res = await rotation(trx, tokenHash, now).executeTakeFirst();
+    if (res.numUpdatedRows !== 1n) return false;
+    await insertRefreshToken(trx, successor);
+    return true;
+  });
 }
 
 export async function reclaimUnusedSuccessor(
