@@ -41,6 +41,7 @@ import {
   markdownTable,
   measure,
   type Options,
+  type Running,
   post,
   prepareTessera,
   refreshLoad,
@@ -52,13 +53,15 @@ import { renderSvg } from './svg.js';
 
 interface Row {
   readonly scenario: string;
-  readonly server: 'tessera' | 'peer' | 'ceiling';
+  readonly server: 'tessera' | 'peer' | 'ceiling' | 'reference';
   readonly measured?: Measured;
   readonly rssMb?: number;
   /** Derived ceiling (req/s) this row is compared with, and how it was derived. */
   readonly ceiling?: { readonly rps: number; readonly formula: string };
   /** Scenario name of the peer row this row is compared with. */
   readonly peerScenario?: string;
+  /** Scenario name of the minimal token route (bench/minimal.ts) this row is compared with. */
+  readonly minimalScenario?: string;
   readonly skipped?: string;
 }
 
@@ -120,26 +123,52 @@ async function bareRoute(): Promise<number> {
 
 const harmonic = (a: number, b: number) => 1 / (1 / a + 1 / b);
 
-const PEER_INTROSPECTION = 'introspection opaque (form)';
+const minimalScenario = (alg: Alg) => `minimal token route ${alg} (form)`;
 
-async function peerScenarios(mode: Alg | 'opaque'): Promise<void> {
+/** The client_credentials body for the peer's and the minimal route's one client. */
+const REFERENCE_CC = form({
+  grant_type: 'client_credentials',
+  client_id: 'bench',
+  client_secret: 'bench-secret',
+  scope: 'read',
+});
+
+/** bench/peer.ts or bench/minimal.ts in `mode`, on a free port, knowing that one client. */
+async function spawnReference(script: string, mode: string): Promise<Running> {
   const port = await freePort();
-  const server = await spawnServer([
+  return spawnServer([
     '--import',
     TSX,
-    join(ROOT, 'bench/peer.ts'),
+    join(ROOT, script),
     mode,
     String(port),
     'bench',
     'bench-secret',
   ]);
+}
+
+/** The floor (bench/minimal.ts): what any token endpoint spends on this machine. */
+async function minimalRoute(alg: Alg): Promise<void> {
+  const server = await spawnReference('bench/minimal.ts', alg);
+  const body = REFERENCE_CC;
   try {
-    const body = form({
-      grant_type: 'client_credentials',
-      client_id: 'bench',
-      client_secret: 'bench-secret',
-      scope: 'read',
-    });
+    expectAlg((await post(`${server.url}/token`, body, FORM))['access_token'], alg, 'minimal');
+    await record(
+      server.pid,
+      async () => ({ url: `${server.url}/token`, method: 'POST', headers: FORM, body }),
+      { scenario: minimalScenario(alg), server: 'reference' },
+    );
+  } finally {
+    await server.stop();
+  }
+}
+
+const PEER_INTROSPECTION = 'introspection opaque (form)';
+
+async function peerScenarios(mode: Alg | 'opaque'): Promise<void> {
+  const server = await spawnReference('bench/peer.ts', mode);
+  const body = REFERENCE_CC;
+  try {
     const check = await post(`${server.url}/token`, body, FORM);
     if (mode === 'opaque') {
       if (typeof check['access_token'] !== 'string') throw new Error('peer issued no token');
@@ -223,7 +252,7 @@ async function tesseraClientCredentials(
           scenario: `client_credentials ${alg} (${b.label}${suffix})`,
           server: 'tessera',
           // One core's ceiling: not a bound for two workers on two cores.
-          ...(workers === 1 && { ceiling }),
+          ...(workers === 1 && { ceiling, minimalScenario: minimalScenario(alg) }),
           peerScenario: `client_credentials ${alg} (form)`,
         },
       );
@@ -329,6 +358,8 @@ function ensureBuild(): void {
 function table(): string {
   const peerOf = (name: string | undefined) =>
     rows.find((r) => r.server === 'peer' && r.scenario === name)?.measured;
+  const minimalOf = (name: string | undefined) =>
+    rows.find((r) => r.server === 'reference' && r.scenario === name)?.measured;
   const header = [
     'scenario',
     'server',
@@ -341,12 +372,14 @@ function table(): string {
     'vs peer',
     'CPU/req vs peer',
     'of ceiling',
+    'of minimal',
   ];
   const lines = rows.map((r) => {
     if (r.skipped)
       return [r.scenario, r.server, `not run: ${r.skipped}`, ...header.slice(3).map(() => '')];
     const m = r.measured as Measured;
     const peer = peerOf(r.peerScenario);
+    const minimal = minimalOf(r.minimalScenario);
     const bad = m.non2xx + m.errors + m.timeouts;
     return [
       r.scenario,
@@ -365,6 +398,7 @@ function table(): string {
         ? `${fmt(peer.cpuUsPerRequest / m.cpuUsPerRequest, 2)}x`
         : '',
       r.ceiling ? `${fmt((100 * m.rps) / r.ceiling.rps)}%` : '',
+      minimal ? `${fmt((100 * m.rps) / minimal.rps)}%` : '',
     ];
   });
   return markdownTable(header, lines);
@@ -373,7 +407,7 @@ function table(): string {
 /** Runs one scenario; a failure is recorded as a row that says why, and the run goes on. */
 async function attempt(
   scenario: string,
-  server: 'tessera' | 'peer',
+  server: 'tessera' | 'peer' | 'reference',
   fn: () => Promise<void>,
 ): Promise<void> {
   log(`${server}: ${scenario}`);
@@ -406,6 +440,7 @@ async function throughputScenarios(): Promise<{
 
   for (const alg of ALGS) {
     await attempt(`client_credentials ${alg} (form)`, 'peer', () => peerScenarios(alg));
+    await attempt(minimalScenario(alg), 'reference', () => minimalRoute(alg));
     await attempt(`client_credentials ${alg}`, 'tessera', () =>
       tesseraClientCredentials(
         alg,

@@ -1,23 +1,30 @@
 /**
  * A small SVG bar chart of a bench run: per Tessera scenario, horizontal bars for Tessera,
- * the peer (node-oidc-provider) it is compared with and the ceiling measured in the same run.
+ * the peer (node-oidc-provider) it is compared with, the minimal token route (bench/minimal.ts)
+ * and the ceiling measured in the same run.
  * Each group is scaled to its own largest bar (the numbers are printed on the bars), so an
  * RS256 group (about a thousand per second) is as readable as the bare route (tens of thousands).
  */
 
 export interface ChartRow {
   readonly scenario: string;
-  readonly server: 'tessera' | 'peer' | 'ceiling';
+  readonly server: 'tessera' | 'peer' | 'ceiling' | 'reference';
   readonly measured?: { readonly rps: number };
   readonly ceiling?: { readonly rps: number };
   readonly peerScenario?: string;
+  readonly minimalScenario?: string;
   readonly skipped?: string;
 }
 
 const escape = (s: string) =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
-const COLORS = { tessera: '#2563eb', peer: '#f97316', ceiling: '#9ca3af' } as const;
+const COLORS = {
+  tessera: '#2563eb',
+  peer: '#f97316',
+  reference: '#10b981',
+  ceiling: '#9ca3af',
+} as const;
 
 export function renderSvg(rows: readonly ChartRow[], when: string): string {
   const width = 900;
@@ -46,9 +53,13 @@ export function renderSvg(rows: readonly ChartRow[], when: string): string {
   const groups = rows.filter((r) => r.server === 'tessera' || r.server === 'ceiling');
   for (const r of groups) {
     const peer = rows.find((p) => p.server === 'peer' && p.scenario === r.peerScenario);
-    const values = [r.measured?.rps, peer?.measured?.rps, r.ceiling?.rps].filter(
-      (v): v is number => v !== undefined,
-    );
+    const minimal = rows.find((m) => m.server === 'reference' && m.scenario === r.minimalScenario);
+    const values = [
+      r.measured?.rps,
+      peer?.measured?.rps,
+      minimal?.measured?.rps,
+      r.ceiling?.rps,
+    ].filter((v): v is number => v !== undefined);
     const max = Math.max(1, ...values);
     parts.push(`<text x="10" y="${y + 12}" class="h">${escape(r.scenario)}</text>`);
     y += barHeight + gap;
@@ -60,6 +71,7 @@ export function renderSvg(rows: readonly ChartRow[], when: string): string {
         const label = peer.scenario.includes('opaque') ? ' (opaque cc)' : '';
         bar(`node-oidc-provider${label}`, peer.measured?.rps, max, 'peer');
       }
+      if (minimal) bar('minimal token route', minimal.measured?.rps, max, 'reference');
       if (r.ceiling) bar('ceiling (bare route ⊕ crypto)', r.ceiling.rps, max, 'ceiling');
     }
     y += 10;
