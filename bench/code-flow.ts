@@ -13,6 +13,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { CliOptions } from '../test/helpers/cli.js';
 import { cookieOf } from '../test/helpers/html.js';
 import { type WebApp, loginForm, postLogin, seedWebApp } from '../test/helpers/login.js';
+import { WEB_CLIENT } from './web-client.js';
 import {
   type Alg,
   DURATION,
@@ -24,12 +25,12 @@ import {
 } from './harness.js';
 
 const APP: WebApp = {
-  clientId: 'bench-web',
-  redirectUri: 'https://app.bench.example/callback',
+  clientId: WEB_CLIENT.clientId,
+  redirectUri: WEB_CLIENT.redirectUri,
   email: 'bench@acme.example',
   password: 'bench password 1',
 };
-const SECRET = 'bench-web-secret-0123456789abcdef';
+const SECRET = WEB_CLIENT.secret;
 /** Codes minted per timed run: above what one core redeems in DURATION seconds. */
 const POOL_PER_SECOND = 2500;
 const CODE_MINT_CONCURRENCY = 16;
@@ -79,6 +80,18 @@ export async function codeLoad(base: string): Promise<() => Promise<Options>> {
       client_id: APP.clientId,
       client_secret: SECRET,
     });
+  return codePool(`${base}/oauth/token`, mint, redeem);
+}
+
+/**
+ * Per timed run: a pool of fresh codes minted CODE_MINT_CONCURRENCY at a time, then load
+ * options that redeem one per request at `tokenUrl` (Tessera's and the peer's alike).
+ */
+export function codePool(
+  tokenUrl: string,
+  mint: () => Promise<string>,
+  redeem: (code: string) => string,
+): () => Promise<Options> {
   return async () => {
     const pool: string[] = [];
     const target = POOL_PER_SECOND * DURATION;
@@ -89,12 +102,13 @@ export async function codeLoad(base: string): Promise<() => Promise<Options>> {
     );
     const spent = pool[0] as string;
     return {
-      url: `${base}/oauth/token`,
+      url: tokenUrl,
       requests: [
         {
           method: 'POST',
           headers: FORM,
-          // A spent code once the pool is dry: a 400 the table flags.
+          // A spent code once the pool is dry: a 400 the table flags (the peer, taking it for
+          // a replay, also revokes the grant and all it issued).
           setupRequest: (req) => ({ ...req, body: redeem(pool.pop() ?? spent) }),
         },
       ],

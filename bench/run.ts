@@ -18,6 +18,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { findPostgresBinaries, freePort, startPostgres } from '../test/helpers/postgres.js';
 import { codeLoad, seedCodeFlow } from './code-flow.js';
+import { peerCodeLoad, peerUserinfoLoad } from './peer-code.js';
 import { type GrowthRow, growthScenarios, growthTable } from './growth.js';
 import {
   ALGS,
@@ -164,6 +165,8 @@ async function minimalRoute(alg: Alg): Promise<void> {
 }
 
 const PEER_INTROSPECTION = 'introspection opaque (form)';
+const PEER_CODE = 'authorization_code ES256 (form, PKCE)';
+const PEER_USERINFO = 'userinfo bearer opaque';
 
 async function peerScenarios(mode: Alg | 'opaque'): Promise<void> {
   const server = await spawnReference('bench/peer.ts', mode);
@@ -212,6 +215,21 @@ async function peerScenarios(mode: Alg | 'opaque'): Promise<void> {
         },
       );
     }
+  } finally {
+    await server.stop();
+  }
+}
+
+/** The peer's code redemption and userinfo (bench/peer-code.ts), ID tokens signed with `alg`. */
+async function peerCodeFlow(alg: Alg): Promise<void> {
+  const server = await spawnReference('bench/peer-code.ts', alg);
+  try {
+    await record(server.pid, await peerCodeLoad(server.url), {
+      scenario: PEER_CODE,
+      server: 'peer',
+    });
+    const userinfo = await peerUserinfoLoad(server.url);
+    await record(server.pid, async () => userinfo, { scenario: PEER_USERINFO, server: 'peer' });
   } finally {
     await server.stop();
   }
@@ -291,6 +309,7 @@ async function tesseraClientCredentials(
           scenario: `userinfo bearer ${alg}`,
           server: 'tessera',
           ceiling: verifyCeiling,
+          peerScenario: PEER_USERINFO,
         },
       );
     }
@@ -335,6 +354,7 @@ async function tesseraAuthorizationCode(
         scenario: `authorization_code ${alg} on SQLite (form, PKCE)`,
         server: 'tessera',
         ceiling,
+        peerScenario: PEER_CODE,
       });
     } finally {
       await server.stop();
@@ -456,6 +476,7 @@ async function throughputScenarios(): Promise<{
   await attempt('refresh_token ES256 on SQLite (form)', 'tessera', () =>
     tesseraRefresh('ES256', 'SQLite', undefined, signCeiling('ES256')),
   );
+  await attempt(PEER_CODE, 'peer', () => peerCodeFlow('ES256'));
   await attempt('authorization_code ES256 on SQLite (form, PKCE)', 'tessera', () =>
     tesseraAuthorizationCode('ES256', signCeiling('ES256')),
   );

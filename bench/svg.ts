@@ -27,8 +27,8 @@ const COLORS = {
 } as const;
 
 export function renderSvg(rows: readonly ChartRow[], when: string): string {
-  const width = 900;
-  const labelWidth = 260;
+  const width = 960;
+  const labelWidth = 320;
   const barMax = width - labelWidth - 120;
   const barHeight = 16;
   const gap = 4;
@@ -68,7 +68,12 @@ export function renderSvg(rows: readonly ChartRow[], when: string): string {
     } else {
       bar('Tessera', r.skipped ? undefined : r.measured?.rps, max, 'tessera');
       if (peer) {
-        const label = peer.scenario.includes('opaque') ? ' (opaque cc)' : '';
+        // The peer's grant named when it is another (refresh is compared with its opaque
+        // client_credentials), and its opaque tokens where Tessera's rows use JWTs.
+        const grant = peer.scenario.split(' ')[0] ?? '';
+        const opaque = peer.scenario.includes('opaque') ? 'opaque' : '';
+        const notes = [r.scenario.startsWith(grant) ? '' : grant, opaque].filter(Boolean);
+        const label = notes.length > 0 ? ` (${notes.join(', ')})` : '';
         bar(`node-oidc-provider${label}`, peer.measured?.rps, max, 'peer');
       }
       if (minimal) bar('minimal token route', minimal.measured?.rps, max, 'reference');
