@@ -86,7 +86,7 @@ export function renderSvg(rows: readonly ChartRow[], when: string): string {
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif">`,
     '<style>.s{font-size:12px;fill:#111}.h{font-size:13px;font-weight:bold;fill:#111}.t{font-size:15px;font-weight:bold}</style>',
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="10" y="24" class="t">Tessera vs node-oidc-provider vs measured ceiling, req/s, one server core (${escape(when)})</text>`,
+    `<text x="10" y="24" class="t">Tessera vs node-oidc-provider, a minimal token route and the measured ceiling, req/s, one server core (${escape(when)})</text>`,
     `<text x="10" y="40" class="s">Each group is scaled to its own largest bar.</text>`,
     ...parts,
     '</svg>',
