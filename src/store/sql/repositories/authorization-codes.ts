@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AuthorizationCode } from '../../store.js';
 import type { AuthorizationCodesTable, Database } from '../schema.js';
 
@@ -44,23 +44,22 @@ export async function insertAuthorizationCode(
     .execute();
 }
 
+/**
+ * Single use: the conditional UPDATE whose returned row decides, then (for the loser) the row
+ * as it is, to tell a replay from an unknown code. SQL text on this per-exchange path, as in
+ * refresh-tokens.ts.
+ */
 export async function consumeAuthorizationCode(
   db: Kysely<Database>,
   codeHash: string,
   now: number,
 ): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
-  const won = await db
-    .updateTable('authorization_codes')
-    .set({ consumed_at: now })
-    .where('code_hash', '=', codeHash)
-    .where('consumed_at', 'is', null)
-    .returningAll()
-    .executeTakeFirst();
-  if (won) return { code: toCode(won), replayed: false };
-  const lost = await db
-    .selectFrom('authorization_codes')
-    .selectAll()
-    .where('code_hash', '=', codeHash)
-    .executeTakeFirst();
-  return lost && { code: toCode(lost), replayed: true };
+  const won = await sql<Selectable<AuthorizationCodesTable>>`
+    UPDATE authorization_codes SET consumed_at = ${now}
+    WHERE code_hash = ${codeHash} AND consumed_at IS NULL
+    RETURNING *`.execute(db);
+  if (won.rows[0]) return { code: toCode(won.rows[0]), replayed: false };
+  const lost = await sql<Selectable<AuthorizationCodesTable>>`
+    SELECT * FROM authorization_codes WHERE code_hash = ${codeHash}`.execute(db);
+  return lost.rows[0] && { code: toCode(lost.rows[0]), replayed: true };
 }
