@@ -43,6 +43,7 @@ import {
   measure,
   type Options,
   type Running,
+  type TesseraClient,
   post,
   prepareTessera,
   refreshLoad,
@@ -126,13 +127,9 @@ const harmonic = (a: number, b: number) => 1 / (1 / a + 1 / b);
 
 const minimalScenario = (alg: Alg) => `minimal token route ${alg} (form)`;
 
-/** The client_credentials body for the peer's and the minimal route's one client. */
-const REFERENCE_CC = form({
-  grant_type: 'client_credentials',
-  client_id: 'bench',
-  client_secret: 'bench-secret',
-  scope: 'read',
-});
+/** The one client of the peer and the minimal route, and its client_credentials body. */
+const REFERENCE_CLIENT: TesseraClient = { client_id: 'bench', client_secret: 'bench-secret' };
+const REFERENCE_CC = form({ grant_type: 'client_credentials', ...REFERENCE_CLIENT, scope: 'read' });
 
 /** bench/peer.ts or bench/minimal.ts in `mode`, on a free port, knowing that one client. */
 async function spawnReference(script: string, mode: string): Promise<Running> {
@@ -143,8 +140,8 @@ async function spawnReference(script: string, mode: string): Promise<Running> {
     join(ROOT, script),
     mode,
     String(port),
-    'bench',
-    'bench-secret',
+    REFERENCE_CLIENT.client_id,
+    REFERENCE_CLIENT.client_secret,
   ]);
 }
 
@@ -199,16 +196,11 @@ async function peerScenarios(mode: Alg | 'opaque'): Promise<void> {
       // introspected"): its opaque ones, looked up in its in-memory store, are the yardstick.
       await record(
         server.pid,
-        async () => ({
-          url: `${server.url}/token/introspection`,
-          method: 'POST',
-          headers: FORM,
-          body: form({
-            token: check['access_token'] as string,
-            client_id: 'bench',
-            client_secret: 'bench-secret',
-          }),
-        }),
+        introspection(
+          `${server.url}/token/introspection`,
+          check['access_token'] as string,
+          REFERENCE_CLIENT,
+        ),
         {
           scenario: PEER_INTROSPECTION,
           server: 'peer',
@@ -218,6 +210,12 @@ async function peerScenarios(mode: Alg | 'opaque'): Promise<void> {
   } finally {
     await server.stop();
   }
+}
+
+/** RFC 7662 introspection of one token, the client authenticating in the form body. */
+function introspection(url: string, token: string, client: TesseraClient): () => Promise<Options> {
+  const body = form({ token, client_id: client.client_id, client_secret: client.client_secret });
+  return async () => ({ url, method: 'POST', headers: FORM, body });
 }
 
 /** The peer's code redemption and userinfo (bench/peer-code.ts), ID tokens signed with `alg`. */
@@ -281,16 +279,7 @@ async function tesseraClientCredentials(
       const accessToken = issued['access_token'] as string;
       await record(
         server.pid,
-        async () => ({
-          url: `${server.url}/oauth/introspect`,
-          method: 'POST',
-          headers: FORM,
-          body: form({
-            token: accessToken,
-            client_id: client.client_id,
-            client_secret: client.client_secret,
-          }),
-        }),
+        introspection(`${server.url}/oauth/introspect`, accessToken, client),
         {
           scenario: `introspection ${alg} JWT (form)`,
           server: 'tessera',
