@@ -5,7 +5,9 @@
  * JSON with `Cache-Control: no-store` — and nothing else: no database, no client lookup, no
  * audit trail, no metrics, no logging, no rate limits, no dialects, no error handling beyond
  * a 401. Tessera's rows are compared with it to show what its features cost, apart from what
- * any token server must spend on this machine.
+ * any token server must spend on this machine. It writes its answers in the event loop's
+ * check phase as Tessera does (src/server/app.ts), so that transport choice is not counted
+ * as a feature.
  *
  * Usage: node --import tsx bench/minimal.ts <RS256|ES256|EdDSA> <port> <client_id> <secret>
  * Prints one JSON line `{"url": …}` once listening.
@@ -48,6 +50,9 @@ app.addContentTypeParser(
   { parseAs: 'string' },
   (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
 );
+app.addHook('onSend', (_request, _reply, payload, done) => {
+  setImmediate(done, null, payload);
+});
 const issuer = `http://127.0.0.1:${port}`;
 app.post('/token', async (request, reply) => {
   const p = request.body as Record<string, string | undefined>;

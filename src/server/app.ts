@@ -53,7 +53,12 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     if (!reply.hasHeader('cache-control'))
       reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
     reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
-    done(null, payload);
+    // The write waits for the event loop's check phase, so the answers to every request read
+    // in one poll turn go out back to back. Written one by one, each answer's write wakes the
+    // sleeping client's thread (a cross-CPU wake-up, costly in a VM); in a burst, only the
+    // first does. Under load this cut ~25% of the CPU per token and the p99 with it
+    // (docs/performance.md); alone, an answer waits only for the rest of its own turn.
+    setImmediate(done, null, payload);
   });
 
   app.addHook('onResponse', (request, reply, done) => {

@@ -66,6 +66,8 @@ export async function createTestApp(
     flags?: Partial<Record<OptionName, unknown>>;
     database?: string;
     clock?: TestClock;
+    /** Adds routes of the test's own before the app is made ready. */
+    routes?: (app: FastifyInstance) => void;
   } = {},
 ): Promise<TestApp> {
   const dir = mkdtempSync(join(tmpdir(), 'tessera-test-'));
@@ -109,6 +111,7 @@ export async function createTestApp(
   }
   const app = createApp(deps);
   try {
+    options.routes?.(app);
     await app.ready();
   } catch (err) {
     await deps.close().finally(release);
