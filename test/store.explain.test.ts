@@ -20,6 +20,7 @@ import {
   SqliteQueryCompiler,
   sql,
 } from 'kysely';
+import type { SqliteConnection } from '../src/store/sql/db.js';
 import * as refresh from '../src/store/sql/repositories/refresh-tokens.js';
 import { sweepExpired } from '../src/store/sql/repositories/revocations.js';
 import type { Database } from '../src/store/sql/schema.js';
@@ -31,9 +32,22 @@ const ROWS = 1_000_000;
 const FIRST_EXPIRY = 1_700_000_000;
 const NOW = FIRST_EXPIRY + ROWS / 100;
 
-/** A Kysely of the engine's SQL dialect that runs nothing and records every statement. */
-function recorder(engine: EngineName): { db: Kysely<Database>; queries: CompiledQuery[] } {
+/**
+ * A Kysely of the engine's SQL dialect that runs nothing and records every statement, and on
+ * SQLite a connection that does the same for the statements the store runs on it directly.
+ */
+function recorder(engine: EngineName): {
+  db: Kysely<Database>;
+  sqlite: SqliteConnection | undefined;
+  queries: CompiledQuery[];
+} {
   const queries: CompiledQuery[] = [];
+  const sqlite: SqliteConnection = {
+    inTransaction: false,
+    all: (query) => (queries.push(query), []),
+    run: (query) => (queries.push(query), 1),
+    transaction: (fn) => fn(),
+  };
   const dialect: Dialect =
     engine === 'postgres'
       ? {
@@ -54,16 +68,16 @@ function recorder(engine: EngineName): { db: Kysely<Database>; queries: Compiled
       if (event.level === 'query') queries.push(event.query);
     },
   });
-  return { db, queries };
+  return { db, sqlite: engine === 'sqlite' ? sqlite : undefined, queries };
 }
 
 /** The statements a repository call runs that touch refresh_tokens. */
 async function statements(
   engine: EngineName,
-  call: (db: Kysely<Database>) => Promise<unknown>,
+  call: (db: Kysely<Database>, sqlite: SqliteConnection | undefined) => Promise<unknown>,
 ): Promise<CompiledQuery[]> {
-  const { db, queries } = recorder(engine);
-  await call(db);
+  const { db, sqlite, queries } = recorder(engine);
+  await call(db, sqlite);
   await db.destroy();
   const touching = queries.filter((q) => /\brefresh_tokens\b/.test(q.sql));
   assert.ok(touching.length > 0, 'the call runs a statement on refresh_tokens');
@@ -163,12 +177,12 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
     // The refresh: findRefreshToken's SELECT, then rotateRefreshToken's conditional UPDATE
     // with its successor (on PostgreSQL one INSERT … SELECT from the UPDATE; on SQLite the
     // UPDATE comes first in a transaction).
-    const [find] = await statements(t.engine, (db) =>
-      refresh.findRefreshToken(db, `v1$hash-${middle}`),
+    const [find] = await statements(t.engine, (db, sqlite) =>
+      refresh.findRefreshToken(db, sqlite, `v1$hash-${middle}`),
     );
     await assertUsesIndex(t, find as CompiledQuery, byHash);
-    const [rotate] = await statements(t.engine, (db) =>
-      refresh.rotateRefreshToken(db, t.engine, `v1$hash-${middle}`, NOW, {
+    const [rotate] = await statements(t.engine, (db, sqlite) =>
+      refresh.rotateRefreshToken(db, sqlite, `v1$hash-${middle}`, NOW, {
         id: 'rt-successor',
         tokenHash: 'v1$hash-successor',
         familyId: 'fam-successor',

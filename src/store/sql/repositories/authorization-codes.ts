@@ -1,5 +1,6 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
 import type { AuthorizationCode } from '../../store.js';
+import { type SqliteConnection, rowsOf } from '../db.js';
 import type { AuthorizationCodesTable, Database } from '../schema.js';
 
 function toCode(r: Selectable<AuthorizationCodesTable>): AuthorizationCode {
@@ -51,15 +52,24 @@ export async function insertAuthorizationCode(
  */
 export async function consumeAuthorizationCode(
   db: Kysely<Database>,
+  sqlite: SqliteConnection | undefined,
   codeHash: string,
   now: number,
 ): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
-  const won = await sql<Selectable<AuthorizationCodesTable>>`
-    UPDATE authorization_codes SET consumed_at = ${now}
-    WHERE code_hash = ${codeHash} AND consumed_at IS NULL
-    RETURNING *`.execute(db);
-  if (won.rows[0]) return { code: toCode(won.rows[0]), replayed: false };
-  const lost = await sql<Selectable<AuthorizationCodesTable>>`
-    SELECT * FROM authorization_codes WHERE code_hash = ${codeHash}`.execute(db);
-  return lost.rows[0] && { code: toCode(lost.rows[0]), replayed: true };
+  const [won] = await rowsOf(
+    db,
+    sqlite,
+    sql<Selectable<AuthorizationCodesTable>>`
+      UPDATE authorization_codes SET consumed_at = ${now}
+      WHERE code_hash = ${codeHash} AND consumed_at IS NULL
+      RETURNING *`,
+  );
+  if (won) return { code: toCode(won), replayed: false };
+  const [lost] = await rowsOf(
+    db,
+    sqlite,
+    sql<Selectable<AuthorizationCodesTable>>`
+      SELECT * FROM authorization_codes WHERE code_hash = ${codeHash}`,
+  );
+  return lost && { code: toCode(lost), replayed: true };
 }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { RefreshToken } from '../../store.js';
+import { type SqliteConnection, rowsOf } from '../db.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
 import { revokeGrant } from './revocations.js';
 
@@ -9,6 +10,7 @@ import { revokeGrant } from './revocations.js';
  * and ~15 µs a refresh (micro-benchmark on this project's bench machine; the builder is
  * copied at every step), the text ~1 µs each. The text is plain SQL that SQLite and
  * PostgreSQL (and CockroachDB, YugabyteDB) read alike; `sql` binds each value as a parameter.
+ * On SQLite, find and rotate run on the connection itself when they can (SqliteConnection).
  */
 
 /** refresh_tokens' columns, in the order `columnValues` lists them. */
@@ -39,22 +41,27 @@ function columnValues(t: RefreshToken, cast: boolean) {
   ]);
 }
 
+const insertion = (t: RefreshToken) =>
+  sql`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (${columnValues(t, false)})`;
+
 export async function insertRefreshToken(db: Kysely<Database>, t: RefreshToken): Promise<void> {
-  await sql`INSERT INTO refresh_tokens (${COLUMNS}) VALUES (${columnValues(t, false)})`.execute(db);
+  await insertion(t).execute(db);
 }
+
+// A revoked grant (e.g. its authorization code was replayed) revokes the token even when the
+// token row was written after the revocation, so the grant's time is reported too.
+const lookup = (tokenHash: string) => sql<RefreshTokensTable & { grant_revoked_at: number | null }>`
+  SELECT refresh_tokens.*, revoked_grants.revoked_at AS grant_revoked_at
+  FROM refresh_tokens
+  LEFT JOIN revoked_grants ON revoked_grants.grant_id = refresh_tokens.family_id
+  WHERE token_hash = ${tokenHash}`;
 
 export async function findRefreshToken(
   db: Kysely<Database>,
+  sqlite: SqliteConnection | undefined,
   tokenHash: string,
 ): Promise<RefreshToken | undefined> {
-  // A revoked grant (e.g. its authorization code was replayed) revokes the token even when
-  // the token row was written after the revocation, so the grant's time is reported too.
-  const { rows } = await sql<RefreshTokensTable & { grant_revoked_at: number | null }>`
-    SELECT refresh_tokens.*, revoked_grants.revoked_at AS grant_revoked_at
-    FROM refresh_tokens
-    LEFT JOIN revoked_grants ON revoked_grants.grant_id = refresh_tokens.family_id
-    WHERE token_hash = ${tokenHash}`.execute(db);
-  const r = rows[0];
+  const [r] = await rowsOf(db, sqlite, lookup(tokenHash));
   return (
     r && {
       id: r.id,
@@ -86,7 +93,7 @@ function rotation(tokenHash: string, now: number) {
 
 export async function rotateRefreshToken(
   db: Kysely<Database>,
-  engine: 'sqlite' | 'postgres',
+  sqlite: SqliteConnection | undefined,
   tokenHash: string,
   now: number,
   successor?: RefreshToken,
@@ -95,7 +102,7 @@ export async function rotateRefreshToken(
     const res = await rotation(tokenHash, now).execute(db);
     return res.numAffectedRows === 1n;
   }
-  if (engine === 'postgres') {
+  if (sqlite === undefined) {
     // One statement, one round trip: the successor row is selected from what the UPDATE
     // returned, so it exists iff the presented token was consumed. Each value is cast to its
     // column's type: a bare parameter in a SELECT list is typed text, NULLs included.
@@ -105,10 +112,16 @@ export async function rotateRefreshToken(
       SELECT ${columnValues(successor, true)} FROM rotated`.execute(db);
     return res.numAffectedRows === 1n;
   }
+  if (!sqlite.inTransaction)
+    return sqlite.transaction(() => {
+      if (sqlite.run(rotation(tokenHash, now).compile(db)) !== 1) return false;
+      sqlite.run(insertion(successor).compile(db));
+      return true;
+    });
   return db.transaction().execute(async (trx) => {
     const res = await rotation(tokenHash, now).execute(trx);
     if (res.numAffectedRows !== 1n) return false;
-    await insertRefreshToken(trx, successor);
+    await insertion(successor).execute(trx);
     return true;
   });
 }
