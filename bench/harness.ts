@@ -215,7 +215,7 @@ export function prepareTessera(
 }
 
 /**
- * The Node flags of the `tessera` command's `#!` line (`--max-semi-space-size=8`), so the
+ * The Node flags of the `tessera` command's `#!` line (the memory flags), so the
  * benchmark runs the server as that command and `npm start` do.
  */
 function launcherFlags(): string[] {

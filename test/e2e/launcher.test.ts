@@ -34,9 +34,13 @@ function newSpaceMiB(interpreterArgs: readonly string[]): number {
   );
 }
 
-test('the #! line runs node with --max-semi-space-size=8, and npm start passes the same', () => {
-  assert.equal(shebang, '#!/usr/bin/env -S node --max-semi-space-size=8');
-  assert.match(pkg.scripts['start'] ?? '', /^node --max-semi-space-size=8 dist\/cli\/main\.js /);
+test('the #! line runs node with the memory flags, and npm start passes the same', () => {
+  const flags = '--max-semi-space-size=8 --heap-growing-percent=50';
+  assert.equal(shebang, `#!/usr/bin/env -S node ${flags}`);
+  assert.ok(
+    (pkg.scripts['start'] ?? '').startsWith(`node ${flags} dist/cli/main.js `),
+    pkg.scripts['start'],
+  );
 });
 
 test('started as the kernel starts the #! line, the young generation stays at 2 × 8 MiB', () => {

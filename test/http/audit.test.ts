@@ -145,7 +145,7 @@ describe('audit times and order', () => {
     const trail = new AuditTrail(t.deps.store, t.deps.logger, { now: () => now });
     const made = Array.from({ length: 5000 }, (_, i) => `req-${i}`);
     for (const requestId of made) trail.enqueue({ type: 'token.issued', clientId: 'c', requestId });
-    // Full batches (500) are written as they fill; flush waits for those too.
+    // Full batches (100) are written as they fill; flush waits for those too.
     await trail.flush();
     const events = await t.deps.store.listAuditEvents({ type: 'token.issued', limit: 10_000 });
     assert.equal(events.length, made.length);
