@@ -44,12 +44,12 @@ export interface OpenedDatabase {
 
 /**
  * The SQLite connection Kysely uses, for the statements of the hot paths (every refresh, code
- * redemption and bearer revocation check): better-sqlite3
- * is synchronous, and going through Kysely's driver costs a mutex and an await per statement
- * and per BEGIN and COMMIT (a rotation with its successor: ~140 µs through Kysely, ~70 µs
- * here; docs/performance.md). Callers check `inTransaction` first: while a Kysely transaction
- * holds the connection open across its awaits, a statement run here would join that
- * transaction and be rolled back with it, so they go through Kysely, which waits its turn.
+ * redemption and bearer revocation check): better-sqlite3 is synchronous, and going through
+ * Kysely's driver costs a mutex and an await per statement and per BEGIN and COMMIT (a
+ * rotation with its successor: ~140 µs through Kysely, ~70 µs here; docs/performance.md).
+ * Callers check `inTransaction` first: while a Kysely transaction holds the connection open
+ * across its awaits, a statement run here would join that transaction and be rolled back with
+ * it, so they go through Kysely, which waits its turn.
  */
 export interface SqliteConnection {
   /** True while a transaction is open on the connection. */
@@ -62,7 +62,7 @@ export interface SqliteConnection {
   transaction<T>(fn: () => T): T;
 }
 
-/** Rows of `query`: on the SQLite connection itself when it may (SqliteConnection), else through Kysely. */
+/** Rows of `query`: on the SQLite connection itself when it may (see above), else through Kysely. */
 export async function rowsOf<R>(
   db: Kysely<Database>,
   sqlite: SqliteConnection | undefined,
