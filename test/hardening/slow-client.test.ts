@@ -103,6 +103,26 @@ describe('slow clients', () => {
     assert.equal(res.status, 200);
   });
 
+  test('clients that hang up right after their request leave the server answering', async () => {
+    // The answer is written in the event loop's check phase (src/server/app.ts), so a client
+    // may be gone between the handler's reply and the write.
+    const body = 'grant_type=client_credentials&client_id=x&client_secret=y';
+    const request =
+      'POST /oauth/token HTTP/1.1\r\nhost: tessera\r\n' +
+      `content-type: application/x-www-form-urlencoded\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const gone = await Promise.all(Array.from({ length: 100 }, () => open(server.url)));
+    for (const c of gone) c.socket.end(request, () => c.socket.destroy());
+    await Promise.all(gone.map((c) => c.closed));
+    const res = await fetch(`${server.url}/oauth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    assert.equal(res.status, 401);
+    assert.equal(((await res.json()) as { error?: string }).error, 'invalid_client');
+    assert.equal((await fetch(`${server.url}/healthz`)).status, 200);
+  });
+
   test('an idle kept-alive connection is closed after the keep-alive timeout', async () => {
     const conn = await open(server.url);
     conn.socket.write('GET /healthz HTTP/1.1\r\nhost: tessera\r\n\r\n');
