@@ -9,7 +9,6 @@ import {
   Migrator,
   PostgresDialect,
   type RawBuilder,
-  type SqliteDatabase,
   SqliteDialect,
 } from 'kysely';
 import pg from 'pg';
@@ -75,16 +74,14 @@ export async function rowsOf<R>(
 
 function sqliteConnection(
   sqlite: SQLite.Database,
-  statements: Pick<SqliteDatabase, 'prepare'>,
+  prepare: (sql: string) => SQLite.Statement,
 ): SqliteConnection {
-  const prepared = (query: CompiledQuery) =>
-    statements.prepare(query.sql) as unknown as SQLite.Statement<unknown[]>;
   return {
     get inTransaction() {
       return sqlite.inTransaction;
     },
-    all: <R>(query: CompiledQuery<R>) => prepared(query).all(...query.parameters) as R[],
-    run: (query) => prepared(query).run(...query.parameters).changes,
+    all: <R>(query: CompiledQuery<R>) => prepare(query.sql).all(...query.parameters) as R[],
+    run: (query) => prepare(query.sql).run(...query.parameters).changes,
     transaction: (fn) => sqlite.transaction(fn)(),
   };
 }
@@ -110,22 +107,16 @@ export function sqlitePath(url: string): string {
  * Safe because every query runs to completion synchronously (nothing here uses Kysely's
  * `.stream()`, whose open iterator would keep a shared statement busy).
  */
-function cachingStatements(sqlite: SQLite.Database, max = 1000): SqliteDatabase {
+function cachingStatements(sqlite: SQLite.Database, max = 1000): (sql: string) => SQLite.Statement {
   const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => {
-      cache.clear();
-      sqlite.close();
-    },
-    prepare: (sql: string) => {
-      let statement = cache.get(sql);
-      if (statement === undefined) {
-        statement = sqlite.prepare(sql);
-        if (cache.size >= max) cache.clear();
-        cache.set(sql, statement);
-      }
-      return statement;
-    },
+  return (sql: string) => {
+    let statement = cache.get(sql);
+    if (statement === undefined) {
+      statement = sqlite.prepare(sql);
+      if (cache.size >= max) cache.clear();
+      cache.set(sql, statement);
+    }
+    return statement;
   };
 }
 
@@ -140,12 +131,15 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenedData
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    const database = cachingStatements(sqlite);
+    // One statement cache for Kysely and for the statements run on the connection directly.
+    const prepare = cachingStatements(sqlite);
     return {
-      db: new Kysely<Database>({ dialect: new SqliteDialect({ database }) }),
+      db: new Kysely<Database>({
+        dialect: new SqliteDialect({ database: { close: () => sqlite.close(), prepare } }),
+      }),
       engine: 'sqlite',
       file,
-      sqlite: sqliteConnection(sqlite, database),
+      sqlite: sqliteConnection(sqlite, prepare),
     };
   }
   const pool = new pg.Pool({
