@@ -1,5 +1,6 @@
 import { constants, randomUUID, sign } from 'node:crypto';
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { CheckPhaseQueue } from './check-phase-queue.js';
 import type { ActiveKey, Keystore, SigningAlg } from './keystore.js';
 
 /** RFC 9068 §2.2 claims, plus Tessera's `tenant_id`, `email` and `grant_id`. */
@@ -42,11 +43,17 @@ function signBytes(key: ActiveKey, data: Buffer): Buffer {
 /** The encoded JOSE header of each key, made once: it is the same for every token it signs. */
 const encodedHeaders = new WeakMap<ActiveKey, string>();
 
-/** Signs with the cached `KeyObject` directly; jose is used for verification only. */
-export function signAccessToken(
+/** One per process: its event loop is what the queue schedules around. */
+const signatures = new CheckPhaseQueue(5);
+
+/**
+ * Signs with the cached `KeyObject` directly; jose is used for verification only. The
+ * signature itself waits in the check-phase queue, behind those of the requests read before.
+ */
+export async function signAccessToken(
   key: ActiveKey,
   claims: Omit<AccessTokenClaims, 'jti'>,
-): { token: string; jti: string } {
+): Promise<{ token: string; jti: string }> {
   const jti = randomUUID();
   let header = encodedHeaders.get(key);
   if (header === undefined) {
@@ -54,7 +61,9 @@ export function signAccessToken(
     encodedHeaders.set(key, header);
   }
   const input = `${header}.${b64({ ...claims, jti })}`;
-  const signature = signBytes(key, Buffer.from(input)).toString('base64url');
+  const signature = (await signatures.run(() => signBytes(key, Buffer.from(input)))).toString(
+    'base64url',
+  );
   return { token: `${input}.${signature}`, jti };
 }
 

@@ -98,7 +98,7 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
   const grantId = req.family?.id ?? req.grantId ?? (withRefresh ? randomUUID() : undefined);
   const key = await deps.keystore.signingKey();
   const scope = req.scopes.join(' ');
-  const { token } = signAccessToken(key, {
+  const { token } = await signAccessToken(key, {
     iss: deps.config.issuer,
     sub: req.userId ?? req.client.id,
     aud: req.audience,
