@@ -53,11 +53,16 @@ app.addContentTypeParser(
 app.addHook('onSend', (_request, _reply, payload, done) => {
   setImmediate(done, null, payload);
 });
-// Signed in the check phase too, every signature of a poll turn back to back, as Tessera signs
-// (src/tokens/check-phase-queue.ts); a floor has no need for its time slices.
+// ES256 and EdDSA are signed in the check phase too, every signature of a poll turn back to
+// back, and RS256 at once, as Tessera signs (src/tokens/access-token.ts); a floor has no need
+// for the queue's time slices.
 let toSign: { data: Buffer; signed: (signature: Buffer) => void }[] = [];
-const signInCheckPhase = (data: Buffer) =>
+const signAsTesseraDoes = (data: Buffer) =>
   new Promise<Buffer>((signed) => {
+    if (alg === 'RS256') {
+      signed(signBytes(data));
+      return;
+    }
     if (toSign.push({ data, signed }) > 1) return;
     setImmediate(() => {
       const batch = toSign;
@@ -85,7 +90,7 @@ app.post('/token', async (request, reply) => {
     .header('cache-control', 'no-store')
     .header('pragma', 'no-cache')
     .send({
-      access_token: `${input}.${(await signInCheckPhase(Buffer.from(input))).toString('base64url')}`,
+      access_token: `${input}.${(await signAsTesseraDoes(Buffer.from(input))).toString('base64url')}`,
       token_type: 'Bearer',
       expires_in: 3600,
       scope: p['scope'] ?? '',
