@@ -31,7 +31,7 @@ const APP: WebApp = {
   password: 'bench password 1',
 };
 const SECRET = WEB_CLIENT.secret;
-/** Codes minted per timed run: above what one core redeems in DURATION seconds (up to 2,636/s seen). */
+/** Codes minted per second of a timed run: above what one core redeems (up to 2,636/s seen). */
 const POOL_PER_SECOND = 4000;
 const CODE_MINT_CONCURRENCY = 16;
 
