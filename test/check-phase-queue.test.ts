@@ -30,23 +30,8 @@ describe('CheckPhaseQueue', () => {
     ]);
   });
 
-  test('a slice ends once it has run sliceMs, and the event loop goes round before the next', async () => {
-    let clock = 0;
-    // Each reading of the clock is 3 ms later: the slice of 5 ms ends after its second task.
-    const queue = new CheckPhaseQueue(5, () => (clock += 3));
-    const log: string[] = [];
-    const runs = [1, 2, 3].map((n) =>
-      queue.run(() => {
-        log.push(`work ${n}`);
-        if (n === 1) setImmediate(() => log.push('immediate queued by work 1'));
-      }),
-    );
-    await Promise.all(runs);
-    assert.deepEqual(log, ['work 1', 'work 2', 'immediate queued by work 1', 'work 3']);
-  });
-
-  test('without a bound the whole queue runs in one go', async () => {
-    const queue = new CheckPhaseQueue(Number.POSITIVE_INFINITY);
+  /** Three tasks, the first of which queues an immediate; what ran in which order. */
+  async function threeTasks(queue: CheckPhaseQueue): Promise<string[]> {
     const log: string[] = [];
     const runs = [1, 2, 3].map((n) =>
       queue.run(() => {
@@ -56,6 +41,18 @@ describe('CheckPhaseQueue', () => {
     );
     await Promise.all(runs);
     await new Promise(setImmediate);
+    return log;
+  }
+
+  test('a slice ends once it has run sliceMs, and the event loop goes round before the next', async () => {
+    let clock = 0;
+    // Each reading of the clock is 3 ms later: the slice of 5 ms ends after its second task.
+    const log = await threeTasks(new CheckPhaseQueue(5, () => (clock += 3)));
+    assert.deepEqual(log, ['work 1', 'work 2', 'immediate queued by work 1', 'work 3']);
+  });
+
+  test('without a bound the whole queue runs in one go', async () => {
+    const log = await threeTasks(new CheckPhaseQueue(Number.POSITIVE_INFINITY));
     assert.deepEqual(log, ['work 1', 'work 2', 'work 3', 'immediate queued by work 1']);
   });
 
