@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CheckPhaseQueue } from '../src/tokens/check-phase-queue.js';
 
-// The queue access tokens are signed in (src/tokens/access-token.ts, docs/performance.md).
+// The queue ES256 and EdDSA access tokens are signed in and every access token is verified in
+// (src/tokens/access-token.ts, docs/performance.md).
 describe('CheckPhaseQueue', () => {
   test('work runs in the check phase, first come first served, before any of its continuations', async () => {
     const queue = new CheckPhaseQueue(5);
