@@ -1,7 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditEvent, Store } from '../store/store.js';
+import { MonotonicUuid } from '../store/uuid.js';
 
 /** Every audit event type, with what it records. docs/operations.md lists the same. */
 export const AUDIT_EVENT_TYPES = {
@@ -127,31 +127,5 @@ export class AuditTrail {
     this.writing.add(write);
     void write.finally(() => this.writing.delete(write));
     await Promise.all([...this.writing]);
-  }
-}
-
-/**
- * UUIDv7 (RFC 9562 §5.7) with a 12-bit counter in `rand_a` (§6.2, method 1): ids made by one
- * process sort in the order they were made, so the trail lists events of one millisecond
- * (ordered by `at`, then `id`) as they happened, while `at` stays the clock's own reading.
- * When more than 4,096 ids fall in one millisecond, the embedded time runs ahead by a
- * millisecond, as §6.2 allows.
- */
-export class MonotonicUuid {
-  private lastMs = 0;
-  private counter = 0;
-
-  next(nowMs: number): string {
-    if (nowMs > this.lastMs) {
-      this.lastMs = nowMs;
-      this.counter = 0;
-    } else if (++this.counter > 0xfff) {
-      this.lastMs += 1;
-      this.counter = 0;
-    }
-    const time = this.lastMs.toString(16).padStart(12, '0');
-    // randomUUID's last two groups: 62 random bits with the RFC variant already set.
-    const random = randomUUID().slice(19);
-    return `${time.slice(0, 8)}-${time.slice(8)}-7${this.counter.toString(16).padStart(3, '0')}-${random}`;
   }
 }

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { listAudit } from '../../src/admin/audit.js';
-import { AuditTrail, MonotonicUuid } from '../../src/observability/audit.js';
+import { AuditTrail } from '../../src/observability/audit.js';
+import { MonotonicUuid } from '../../src/store/uuid.js';
 import { rotateSecret } from '../../src/admin/clients.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 

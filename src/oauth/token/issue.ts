@@ -3,6 +3,7 @@ import { signAccessToken } from '../../tokens/access-token.js';
 import { opaqueToken } from '../../tokens/opaque.js';
 import type { Deps } from '../../server/deps.js';
 import type { Client, RefreshToken } from '../../store/store.js';
+import { MonotonicUuid } from '../../store/uuid.js';
 import type { Dialect, TokenResult } from '../dialects/index.js';
 import { InvalidScope, InvalidTarget } from '../errors.js';
 
@@ -87,6 +88,12 @@ export interface IssueRequest {
 }
 
 /**
+ * Refresh token row ids, time-ordered (see MonotonicUuid). The wall clock, not `deps.clock`:
+ * the id only orders rows, and a test's frozen clock would run the counter into the future.
+ */
+const rowIds = new MonotonicUuid();
+
+/**
  * Signs the access token and, when the client gets one, stores the refresh token (a new
  * family, or the successor in an existing one). The refresh row is durable before the
  * response leaves; the access token needs no write at all.
@@ -116,7 +123,7 @@ export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenR
     const expiresAt =
       req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
     const row: RefreshToken = {
-      id: randomUUID(),
+      id: rowIds.next(Date.now()),
       tokenHash: deps.crypto.hashSecret(refreshToken),
       familyId: grantId,
       parentId: req.family?.parentId ?? null,
