@@ -24,7 +24,7 @@ import type { SqliteConnection } from '../src/store/sql/db.js';
 import * as refresh from '../src/store/sql/repositories/refresh-tokens.js';
 import { sweepExpired } from '../src/store/sql/repositories/revocations.js';
 import type { Database } from '../src/store/sql/schema.js';
-import { FILL_FAMILY, fillRefreshTokens } from './helpers/bulk.js';
+import { FILL_FAMILY, fillRefreshTokens, fillerTokenHash } from './helpers/bulk.js';
 import { type EngineName, type TestDatabase, forEachEngine } from './helpers/engines.js';
 
 const ROWS = 1_000_000;
@@ -87,6 +87,19 @@ async function statements(
 /** A million rows (see fillRefreshTokens), then the planner's statistics. */
 async function fill(t: TestDatabase): Promise<void> {
   assert.equal(await fillRefreshTokens(t.db, t.engine, ROWS, FIRST_EXPIRY), ROWS);
+  // The SQL that made the rows and fillerTokenHash, which the lookups below use, agree.
+  const sample = [0, 4097, ROWS / 2 + 1, ROWS - 1];
+  const ids = sample.map((i) => `rt-${String(i).padStart(7, '0')}`);
+  const rows = await t.db
+    .selectFrom('refresh_tokens')
+    .select(['id', 'token_hash'])
+    .where('id', 'in', ids)
+    .orderBy('id')
+    .execute();
+  assert.deepEqual(
+    rows.map((r) => r.token_hash),
+    sample.map(fillerTokenHash),
+  );
 }
 
 /** The name of the index on exactly `column` of refresh_tokens (created by the migrations). */
@@ -173,16 +186,17 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
     const byFamily = await indexOn(t, 'family_id', false);
     const byExpiry = await indexOn(t, 'expires_at', false);
     const middle = String(ROWS / 2 + 1).padStart(7, '0');
+    const middleHash = fillerTokenHash(ROWS / 2 + 1);
 
     // The refresh: findRefreshToken's SELECT, then rotateRefreshToken's conditional UPDATE
     // with its successor (on PostgreSQL one INSERT … SELECT from the UPDATE; on SQLite the
     // UPDATE comes first in a transaction).
     const [find] = await statements(t.engine, (db, sqlite) =>
-      refresh.findRefreshToken(db, sqlite, `v1$hash-${middle}`),
+      refresh.findRefreshToken(db, sqlite, middleHash),
     );
     await assertUsesIndex(t, find as CompiledQuery, byHash);
     const [rotate] = await statements(t.engine, (db, sqlite) =>
-      refresh.rotateRefreshToken(db, sqlite, `v1$hash-${middle}`, NOW, {
+      refresh.rotateRefreshToken(db, sqlite, middleHash, NOW, {
         id: 'rt-successor',
         tokenHash: 'v1$hash-successor',
         familyId: 'fam-successor',

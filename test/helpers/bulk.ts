@@ -79,9 +79,24 @@ async function count(db: Kysely<Database>, table: 'refresh_tokens' | 'clients'):
   return Number(counted.n);
 }
 
+/** base64url's alphabet: the characters a real keyed hash (`v1$<base64url>`) is made of. */
+const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+
+/**
+ * The token hash of filler row i: `v1$`, three characters of base64url picked by i, then
+ * `-` and i. Real hashes are random, so a rotation's insert into the `token_hash` index lands
+ * on a random page of it; filler hashes spread over the same key space (262,144 prefixes),
+ * so a real hash lands between fillers as it would in a table of real rows, not beside one
+ * block of them.
+ */
+export function fillerTokenHash(i: number): string {
+  const c = (n: number) => BASE64URL.charAt(Math.floor(n) % 64);
+  return `v1$${c(i)}${c(i / 64)}${c(i / 4096)}-${String(i).padStart(7, '0')}`;
+}
+
 /**
  * Adds `rows` refresh tokens from one INSERT … SELECT over a generated series: ids
- * `rt-0000000…`, hashes `v1$hash-0000000…`, families of FILL_FAMILY chained by parent_id
+ * `rt-0000000…`, hashes `fillerTokenHash(i)`, families of FILL_FAMILY chained by parent_id
  * (all but each family's newest rotated), for 100 made-up client ids. Row i expires at
  * `firstExpiry + i`. Returns the table's row count afterwards.
  */
@@ -95,7 +110,10 @@ export async function fillRefreshTokens(
   const p = (e: RawBuilder<unknown>) => pad(engine, e);
   const into = sql`refresh_tokens (id, token_hash, family_id, parent_id, client_id, user_id,
     tenant_id, scope, audience, created_at, expires_at, idle_expires_at, rotated_at, revoked_at)`;
-  const values = sql`'rt-' || ${p(i)}, 'v1$hash-' || ${p(i)}, 'fam-' || ${p(sql`${i} / ${sql.lit(FILL_FAMILY)}`)},
+  // fillerTokenHash in SQL (integer division and substr read alike on both engines).
+  const char = (n: RawBuilder<unknown>) => sql`substr(${sql.lit(BASE64URL)}, (${n}) % 64 + 1, 1)`;
+  const hash = sql`'v1$' || ${char(i)} || ${char(sql`${i} / 64`)} || ${char(sql`${i} / 4096`)} || '-' || ${p(i)}`;
+  const values = sql`'rt-' || ${p(i)}, ${hash}, 'fam-' || ${p(sql`${i} / ${sql.lit(FILL_FAMILY)}`)},
     CASE WHEN ${i} % ${sql.lit(FILL_FAMILY)} = 0 THEN NULL ELSE 'rt-' || ${p(sql`${i} - 1`)} END,
     'client-' || (${i} % 100), NULL, NULL, 'read', 'https://api.example', ${sql.lit(firstExpiry - 86_400)},
     ${sql.lit(firstExpiry)} + ${i}, ${sql.lit(firstExpiry)} + ${i},
