@@ -100,6 +100,11 @@ async function fill(t: TestDatabase): Promise<void> {
     rows.map((r) => r.token_hash),
     sample.map(fillerTokenHash),
   );
+  // Spread over the key space as random hashes are: every three-character prefix after `v1$`
+  // occurs (the old fillers, `v1$hash-…`, were one block that real hashes sorted around).
+  const { rows: prefixes } = await sql<{ n: number | string }>`
+    SELECT COUNT(DISTINCT substr(token_hash, 1, 6)) AS n FROM refresh_tokens`.execute(t.db);
+  assert.equal(Number(prefixes[0]?.n), 64 ** 3);
 }
 
 /** The name of the index on exactly `column` of refresh_tokens (created by the migrations). */
