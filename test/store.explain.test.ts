@@ -24,7 +24,7 @@ import type { SqliteConnection } from '../src/store/sql/db.js';
 import * as refresh from '../src/store/sql/repositories/refresh-tokens.js';
 import { sweepExpired } from '../src/store/sql/repositories/revocations.js';
 import type { Database } from '../src/store/sql/schema.js';
-import { FILL_FAMILY, fillRefreshTokens, fillerTokenHash } from './helpers/bulk.js';
+import { FILL_FAMILY, fillRefreshTokens, fillerId, fillerTokenHash } from './helpers/bulk.js';
 import { type EngineName, type TestDatabase, forEachEngine } from './helpers/engines.js';
 
 const ROWS = 1_000_000;
@@ -89,11 +89,10 @@ async function fill(t: TestDatabase): Promise<void> {
   assert.equal(await fillRefreshTokens(t.db, t.engine, ROWS, FIRST_EXPIRY), ROWS);
   // The SQL that made the rows and fillerTokenHash, which the lookups below use, agree.
   const sample = [0, 4097, ROWS / 2 + 1, ROWS - 1];
-  const ids = sample.map((i) => `rt-${String(i).padStart(7, '0')}`);
   const rows = await t.db
     .selectFrom('refresh_tokens')
     .select(['id', 'token_hash'])
-    .where('id', 'in', ids)
+    .where('id', 'in', sample.map(fillerId))
     .orderBy('id')
     .execute();
   assert.deepEqual(
@@ -190,7 +189,7 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
     const byParent = await indexOn(t, 'parent_id', false);
     const byFamily = await indexOn(t, 'family_id', false);
     const byExpiry = await indexOn(t, 'expires_at', false);
-    const middle = String(ROWS / 2 + 1).padStart(7, '0');
+    const middleId = fillerId(ROWS / 2 + 1);
     const middleHash = fillerTokenHash(ROWS / 2 + 1);
 
     // The refresh: findRefreshToken's SELECT, then rotateRefreshToken's conditional UPDATE
@@ -205,7 +204,7 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
         id: 'rt-successor',
         tokenHash: 'v1$hash-successor',
         familyId: 'fam-successor',
-        parentId: `rt-${middle}`,
+        parentId: middleId,
         clientId: 'c',
         userId: null,
         tenantId: null,
@@ -222,7 +221,7 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
 
     // Grace reclaim (successors of a parent) and reuse handling (the whole family).
     const [reclaim] = await statements(t.engine, (db) =>
-      refresh.reclaimUnusedSuccessor(db, `rt-${middle}`, NOW),
+      refresh.reclaimUnusedSuccessor(db, middleId, NOW),
     );
     await assertUsesIndex(t, reclaim as CompiledQuery, byParent);
     const [revoke] = await statements(t.engine, (db) =>

@@ -91,7 +91,17 @@ const BASE64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012345678
  */
 export function fillerTokenHash(i: number): string {
   const c = (n: number) => BASE64URL.charAt(Math.floor(n) % 64);
-  return `v1$${c(i)}${c(i / 64)}${c(i / 4096)}-${String(i).padStart(7, '0')}`;
+  return `v1$${c(i)}${c(i / 64)}${c(i / 4096)}-${seven(i)}`;
+}
+
+/** The id of filler row i (`rt-0000042`), as fillRefreshTokens makes it. */
+export function fillerId(i: number): string {
+  return `rt-${seven(i)}`;
+}
+
+/** `pad` in TypeScript. */
+function seven(i: number): string {
+  return String(i).padStart(7, '0');
 }
 
 /**
