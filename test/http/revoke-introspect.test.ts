@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, decodeProtectedHeader, generateKeyPair } from 'jose';
+import { listAudit } from '../../src/admin/audit.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import {
   type Creds,
@@ -165,6 +166,17 @@ describe('revocation (RFC 7009)', () => {
       );
     }
     await assertStillActive(x);
+    await t.deps.audit.flush();
+    const refused = await listAudit(t.deps, { type: 'revocation.refused', client: b.client_id });
+    assert.deepEqual(
+      refused.map((e) => [e.client_id, e.tenant_id, e.reason]),
+      [
+        [b.client_id, 'acme', `access_token of client ${a.client_id}`],
+        [b.client_id, 'acme', `access_token of client ${a.client_id}`],
+        [b.client_id, 'acme', `refresh_token of client ${a.client_id}`],
+        [b.client_id, 'acme', `refresh_token of client ${a.client_id}`],
+      ],
+    );
   });
 
   test("a public client presenting another client's token → 200, NOT revoked", async () => {
@@ -178,6 +190,11 @@ describe('revocation (RFC 7009)', () => {
       assertRevokedOk(await post(t, '/oauth/revoke', { token, client_id: pub.client_id }));
     await assertStillActive(x);
     assertRevokedOk(await post(t, '/oauth/revoke', { token: 'garbage', client_id: pub.client_id }));
+    await t.deps.audit.flush();
+    assert.deepEqual(
+      await listAudit(t.deps, { type: 'revocation.refused', client: pub.client_id }),
+      [],
+    );
   });
 
   test("an unknown or expired token is 200 for any client, even if it was another client's", async () => {
