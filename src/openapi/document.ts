@@ -221,6 +221,10 @@ const responses: Schema = {
     ['invalid_request'],
     { 'WWW-Authenticate': header('WwwAuthenticateBearer') },
   ),
+  RevocationError: errorResponse(
+    'Malformed request, or a confidential client presented a token issued to another client (RFC 7009 §2.1; nothing is revoked).',
+    ['invalid_request', 'unauthorized_client'],
+  ),
   TokenError: errorResponse('RFC 6749 §5.2 refusal.', [
     'invalid_request',
     'invalid_grant',
@@ -525,7 +529,7 @@ function oauthPaths(config: OpenApiConfig): Record<string, Schema> {
         tag: 'oauth',
         summary: 'Token revocation (RFC 7009)',
         description:
-          'A refresh token revokes its whole family and the access tokens of that grant; an access token is refused everywhere until it expires. An unknown, expired or other client’s token gets the same empty 200.',
+          'A refresh token revokes its whole family and the access tokens of that grant; an access token is refused everywhere until it expires. An unknown, malformed or expired token gets the same empty 200. Another client’s token is refused with 400 `unauthorized_client` and left alone; a public client presenting one gets the empty 200 and revokes nothing.',
         security: CLIENT_AUTH,
         body: component('requestBodies', 'TokenOperationRequest'),
         responses: {
@@ -534,6 +538,7 @@ function oauthPaths(config: OpenApiConfig): Record<string, Schema> {
             headers: noStore(),
           },
           ...CLIENT_FAILURES,
+          '400': response('RevocationError'),
         },
       }),
     },

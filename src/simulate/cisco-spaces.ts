@@ -48,6 +48,26 @@ export interface CiscoSpacesOptions {
 /** Where the wrong-redirect check asks the site to send the browser (never registered). */
 export const UNREGISTERED_REDIRECT_URI = 'https://tessera-simulate.invalid/partner/OAuthValidation';
 
+/**
+ * The check that presents codes the site never issued. Cisco's own sample partner failed it
+ * (it answered 500), and a site that hangs instead leaves the platform's activation waiting.
+ */
+export const UNKNOWN_CODE_CHECK =
+  'negative: an unknown or malformed code is refused (400 invalid_grant)';
+
+/**
+ * Codes no site issued: one shaped like a real one (32 characters A–Z0–9), and one made to
+ * trip a site that puts the code into a query or a page unescaped, or into a PostgreSQL text
+ * parameter (which refuses a NUL byte).
+ */
+const BAD_CODES = [
+  { what: 'an unknown code', code: randomBytes(20).toString('hex').slice(0, 32).toUpperCase() },
+  {
+    what: 'a malformed code (quotes, <>, a NUL byte, non-ASCII, 300 characters)',
+    code: "' OR '1'='1 <script>\u0000\u2603 ".padEnd(300, '%'),
+  },
+] as const;
+
 /** What a browser run of the login URL ended with. */
 export type Outcome = { readonly caught: URL } | { readonly stopped: string };
 
@@ -305,6 +325,18 @@ export async function simulateCiscoSpaces(
         expectRefused(await redeem(first.code, first.state), 'any4xx');
       });
 
+    // RFC 6749 §5.2: a code the site never issued is 400 invalid_grant, within the timeout.
+    await checks.run(UNKNOWN_CODE_CHECK, async () => {
+      for (const { what, code } of BAD_CODES) {
+        const res = await redeem(code, hexState());
+        try {
+          expectRefused(res, 400, 'invalid_grant');
+        } catch (err) {
+          if (err instanceof CheckFailed) fail(`${what}: ${err.message}`);
+          throw err;
+        }
+      }
+    });
     await checks.run(names.wrongSecret, async () => {
       const { code, state } = await freshCode();
       expectRefused(await redeem(code, state, { client_secret: wrongSecret(o.secret) }), 'any4xx');

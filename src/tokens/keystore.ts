@@ -85,9 +85,17 @@ export interface KeystoreOptions {
 }
 
 /**
+ * Seconds after a load of the keys during which an unknown `kid` is refused without asking
+ * the store again (jose's remote key set default): the `kid` is the caller's to choose, so
+ * without it every forged token would cost a store read.
+ */
+export const KEY_RELOAD_COOLDOWN = 30;
+
+/**
  * The signing keys as one node sees them: loaded from the store and re-polled every
- * `cacheTtl` seconds (and at once on an unknown `kid`), so a key rotated on any node is
- * picked up within that bound. Decrypted keys are cached by `kid`.
+ * `cacheTtl` seconds, and on an unknown `kid` once the loaded set is `KEY_RELOAD_COOLDOWN`
+ * old, so a key rotated on any node is picked up within the smaller of the two. Decrypted
+ * keys are cached by `kid`.
  */
 export class Keystore {
   private rows: SigningKey[] = [];
@@ -150,11 +158,14 @@ export class Keystore {
     return this.activate(current);
   }
 
-  /** A published key by `kid`, for verification; polls the store once when the kid is unknown. */
+  /**
+   * A published key by `kid`, for verification; polls the store when the kid is unknown,
+   * unless the keys were loaded less than `KEY_RELOAD_COOLDOWN` seconds ago.
+   */
   async verificationKey(kid: string): Promise<ActiveKey | undefined> {
     await this.refresh();
     let row = this.rows.find((r) => r.kid === kid);
-    if (!row) {
+    if (!row && this.opts.clock() - this.loadedAt >= KEY_RELOAD_COOLDOWN) {
       await this.refresh(true);
       row = this.rows.find((r) => r.kid === kid);
     }

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { SignJWT, decodeProtectedHeader, generateKeyPair } from 'jose';
+import { listAudit } from '../../src/admin/audit.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import {
   type Creds,
@@ -136,20 +137,72 @@ describe('revocation (RFC 7009)', () => {
     assertRevokedOk(await revoke(t, a, x.access));
   });
 
-  test("another client's tokens → 200, but NOT revoked", async () => {
-    const x = await issue(t, a);
-    assertRevokedOk(await revoke(t, b, x.access));
-    assertRevokedOk(await revoke(t, b, x.refresh));
+  /** `x` is untouched: its owner still introspects both tokens active and can refresh. */
+  async function assertStillActive(x: Issued): Promise<void> {
     ok(await userinfo(t, x.access));
     assert.equal(bodyOf(await introspect(t, a, x.access))['active'], true);
+    assert.equal(bodyOf(await introspect(t, a, x.refresh))['active'], true);
+    const at = claims(x.access);
     assert.equal(
-      await t.deps.store.isAccessTokenRevoked(
-        claims(x.access).jti as string,
-        claims(x.access)['grant_id'] as string,
-      ),
+      await t.deps.store.isAccessTokenRevoked(at.jti as string, at['grant_id'] as string),
       false,
     );
     ok(await refresh(t, a, x.refresh));
+  }
+
+  test("another client's access or refresh token → 400 unauthorized_client, NOT revoked (RFC 7009 §2.1)", async () => {
+    const x = await issue(t, a);
+    for (const token of [x.access, x.refresh]) {
+      assertError(await revoke(t, b, token), 400, 'unauthorized_client');
+      assertError(
+        await post(
+          t,
+          '/oauth/revoke',
+          { token },
+          { headers: { authorization: basic(b.client_id, b.client_secret) } },
+        ),
+        400,
+        'unauthorized_client',
+      );
+    }
+    await assertStillActive(x);
+    await t.deps.audit.flush();
+    const refused = await listAudit(t.deps, { type: 'revocation.refused', client: b.client_id });
+    assert.deepEqual(
+      refused.map((e) => [e.client_id, e.tenant_id, e.reason]),
+      [
+        [b.client_id, 'acme', `access_token of client ${a.client_id}`],
+        [b.client_id, 'acme', `access_token of client ${a.client_id}`],
+        [b.client_id, 'acme', `refresh_token of client ${a.client_id}`],
+        [b.client_id, 'acme', `refresh_token of client ${a.client_id}`],
+      ],
+    );
+  });
+
+  test("a public client presenting another client's token → 200, NOT revoked", async () => {
+    const pub = await t.client({
+      public: true,
+      grants: ['authorization_code'],
+      redirectUris: ['https://app.example.com/cb'],
+    });
+    const x = await issue(t, a);
+    for (const token of [x.access, x.refresh])
+      assertRevokedOk(await post(t, '/oauth/revoke', { token, client_id: pub.client_id }));
+    await assertStillActive(x);
+    assertRevokedOk(await post(t, '/oauth/revoke', { token: 'garbage', client_id: pub.client_id }));
+    await t.deps.audit.flush();
+    assert.deepEqual(
+      await listAudit(t.deps, { type: 'revocation.refused', client: pub.client_id }),
+      [],
+    );
+  });
+
+  test("an unknown or expired token is 200 for any client, even if it was another client's", async () => {
+    assertRevokedOk(await revoke(t, b, 'no-such-token'));
+    assertRevokedOk(await revoke(t, b, compact({ alg: 'none', typ: 'at+jwt' }, { sub: 'x' })));
+    const x = await issue(t, a);
+    t.clock.advance(3600 + 60); // past exp and the 30 s skew
+    assertRevokedOk(await revoke(t, b, x.access));
   });
 
   test('a missing token → invalid_request', async () => {

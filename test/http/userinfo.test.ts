@@ -3,10 +3,12 @@
  * (signature, alg pinning, typ, iss, aud, exp), the optional required scope.
  */
 import assert from 'node:assert/strict';
-import { createSecretKey } from 'node:crypto';
+import { createSecretKey, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { SignJWT } from 'jose';
+import { SignJWT, decodeProtectedHeader } from 'jose';
+import { rotateKey } from '../../src/admin/keys.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
+import { KEY_RELOAD_COOLDOWN } from '../../src/tokens/keystore.js';
 import {
   type Creds,
   ISSUER,
@@ -300,5 +302,61 @@ describe('userinfo: configured audience and required scope', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('userinfo: an unknown kid reloads the keys at most once per cooldown', () => {
+  let t: TestApp;
+  let other: TestApp;
+  let c: Creds;
+  let reads = 0;
+
+  before(async () => {
+    // A long cache TTL, so that only the unknown-kid reload can bring a new key in.
+    t = await createTestApp({ flags: { keyCacheTtl: 300 } });
+    // A second node on the same database and clock.
+    other = await createTestApp({ database: t.deps.config.database, clock: t.clock });
+    c = await t.client({ scopes: ['read'] });
+    const store = t.deps.store;
+    const list = store.listSigningKeys.bind(store);
+    store.listSigningKeys = () => {
+      reads++;
+      return list();
+    };
+  });
+  after(async () => {
+    await other.close();
+    await t.close();
+  });
+
+  test('100 tokens with random unknown kids → 401 each, one store read', async () => {
+    const real = claims(accessTokenOf(await clientCredentials(t, c)));
+    const forged = () =>
+      compact({ alg: 'RS256', typ: 'at+jwt', kid: randomBytes(32).toString('base64url') }, real);
+    t.clock.advance(KEY_RELOAD_COOLDOWN);
+    const start = reads;
+    const parallel = await Promise.all(Array.from({ length: 50 }, () => userinfo(t, forged())));
+    for (const res of parallel) assertChallenge(res, 401, 'invalid_token');
+    for (let i = 0; i < 50; i++) assertChallenge(await userinfo(t, forged()), 401, 'invalid_token');
+    assert.equal(reads - start, 1);
+  });
+
+  test('a key rotated in on another node verifies once the cooldown is over', async () => {
+    const old = decodeProtectedHeader(accessTokenOf(await clientCredentials(t, c))).kid;
+    await rotateKey(other.deps, { now: true });
+    const token = accessTokenOf(await clientCredentials(other, c));
+    assert.notEqual(decodeProtectedHeader(token).kid, old);
+    const start = reads;
+    // The keys were reloaded less than a cooldown ago: refused at once, no store read.
+    assertChallenge(await userinfo(t, token), 401, 'invalid_token');
+    assert.equal(reads, start);
+    t.clock.advance(KEY_RELOAD_COOLDOWN - 1);
+    assertChallenge(await userinfo(t, token), 401, 'invalid_token');
+    assert.equal(reads, start);
+    t.clock.advance(1);
+    assert.deepEqual(ok(await userinfo(t, token)), claims(token));
+    assert.equal(reads, start + 1);
+    ok(await userinfo(t, token));
+    assert.equal(reads, start + 1);
   });
 });

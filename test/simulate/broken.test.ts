@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, test } from 'node:test';
 import { type Check, textReport } from '../../src/simulate/report.js';
+import { UNKNOWN_CODE_CHECK } from '../../src/simulate/cisco-spaces.js';
 import { runSimulation } from '../../src/simulate/run.js';
 import {
   type FakeSite,
@@ -55,7 +56,8 @@ describe('simulate against broken sites', () => {
   test('the fixture partner without flaws passes every check', async () => {
     const r = await simulatePartner({});
     assert.equal(r.exitCode, 0, r.out);
-    assert.equal(r.checks.length, 8);
+    assert.equal(r.checks.length, 9);
+    assert.ok(r.checks.some((c) => c.name === UNKNOWN_CODE_CHECK));
   });
 
   test('a wrong user password: the authorize check says the login form came back', async () => {
@@ -122,6 +124,39 @@ describe('simulate against broken sites', () => {
     assert.equal(r.checks.find((c) => c.name.startsWith('authorize:'))?.ok, true);
     assert.equal(r.checks.find((c) => c.name.includes('unregistered redirect_uri'))?.ok, true);
   });
+
+  test('a token endpoint that hangs on an unknown code fails that check by timeout, only it', async () => {
+    const r = await simulatePartner({ unknownCode: 'hang' }, '300');
+    assert.equal(r.exitCode, 1);
+    const f = failed(r.checks);
+    assert.equal(f.length, 1, textReport(r.checks));
+    assert.equal(f[0]?.name, UNKNOWN_CODE_CHECK);
+    assert.match(
+      f[0]?.reason ?? '',
+      /^timed out: no complete answer from http:\/\/127\.0\.0\.1:\d+\/token within 300 ms/,
+    );
+    assert.match(r.out, /^FAIL negative: an unknown or malformed code is refused .* — timed out/m);
+  });
+
+  for (const [flaws, reason] of [
+    [{ unknownCode: 'crash' }, 'an unknown code: HTTP 500, expected 400'],
+    [
+      { unknownCode: 'invalid_request' },
+      'an unknown code: HTTP 400 with error "invalid_request", expected "invalid_grant"',
+    ],
+    [
+      { crashOnMalformedCode: true },
+      'a malformed code (quotes, <>, a NUL byte, non-ASCII, 300 characters): HTTP 500, expected 400',
+    ],
+  ] satisfies [PartnerFlaws, string][])
+    test(`a token endpoint with ${JSON.stringify(flaws)} fails that check, only it`, async () => {
+      const r = await simulatePartner(flaws);
+      assert.equal(r.exitCode, 1);
+      const f = failed(r.checks);
+      assert.equal(f.length, 1, textReport(r.checks));
+      assert.equal(f[0]?.name, UNKNOWN_CODE_CHECK);
+      assert.equal(f[0]?.reason, reason);
+    });
 
   test('bright-pattern: a numeric expires_in fails that check with the reason', async () => {
     const secret = 'bp-secret-0123456789abcdef';

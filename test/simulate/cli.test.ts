@@ -46,7 +46,7 @@ describe('tessera simulate (spawned)', () => {
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
     assert.equal(ok.stderr, '');
     const lines = ok.stdout.trimEnd().split('\n');
-    assert.equal(lines.length, 8);
+    assert.equal(lines.length, 9);
     for (const l of lines) assert.match(l, /^PASS /);
 
     const report = join(dir, 'report.xml');

@@ -68,6 +68,13 @@ export interface PartnerFlaws {
   readonly anyTenant?: boolean;
   /** Never answers the token endpoint. */
   readonly hangToken?: boolean;
+  /**
+   * How it answers a token request whose code it did not issue: never (`hang`), a bare 500
+   * (`crash`, as Cisco's sample did), or 400 with the wrong OAuth error (`invalid_request`).
+   */
+  readonly unknownCode?: 'hang' | 'crash' | 'invalid_request';
+  /** Crashes (500) on a code not shaped like its own, 32 characters A–Z0–9. */
+  readonly crashOnMalformedCode?: boolean;
 }
 
 export const PARTNER = {
@@ -143,6 +150,17 @@ export function startPartnerSite(flaws: PartnerFlaws = {}): Promise<FakeSite> {
         return;
       }
       const entry = codes.get(p['code'] ?? '');
+      const malformed = !/^[A-Z0-9]{32}$/.test(p['code'] ?? '');
+      if (!entry && flaws.unknownCode === 'hang') return; // never answers
+      if (!entry && (flaws.unknownCode === 'crash' || (malformed && flaws.crashOnMalformedCode))) {
+        res.writeHead(500, { 'content-type': 'text/html' });
+        res.end('<h1>Internal Server Error</h1>');
+        return;
+      }
+      if (!entry && flaws.unknownCode === 'invalid_request') {
+        json(res, 400, { error: 'invalid_request', error_description: 'bad code' });
+        return;
+      }
       if (!entry || (entry.used && !flaws.reuseCodes) || entry.state !== p['state']) {
         json(res, 400, { error: 'invalid_grant', error_description: 'bad code' });
         return;

@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { setTelemetry, updateTenant } from '../../src/admin/tenants.js';
 import { createUser } from '../../src/admin/users.js';
 import { closeServer, listenLoopback } from '../../src/simulate/launch-keys.js';
+import { UNKNOWN_CODE_CHECK } from '../../src/simulate/cisco-spaces.js';
 import { runSimulation } from '../../src/simulate/run.js';
 import { type TestApp, TestClock } from '../helpers/app.js';
 import { startListeningApp } from '../helpers/spaces.js';
@@ -106,6 +107,7 @@ describe('simulate against a live Tessera', () => {
       lines.some((l) => /^PASS launch: .* accepted/.test(l)),
       c.stdout(),
     );
+    assert.ok(lines.includes(`PASS ${UNKNOWN_CODE_CHECK}`), c.stdout());
     assertNoSecrets(c.stdout() + c.stderr(), 'output');
   });
 

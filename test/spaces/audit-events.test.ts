@@ -119,6 +119,13 @@ describe('audit event types, login metrics and store outages', () => {
       payload: { ...setu, token: issued.accessToken },
     });
     assert.equal(revoke.statusCode, 200);
+    // revocation.refused: another client presents setu1's token.
+    const foreign = await t.app.inject({
+      method: 'POST',
+      url: '/oauth/revoke',
+      payload: { client_id: 'dnaspaces', client_secret: SECRET, token: issued.accessToken },
+    });
+    assert.equal(foreign.statusCode, 400);
     // launch.accepted, then launch.refused (replay).
     const token = mintLaunchToken(key.privateKey, launchClaims('acme', keys.url, t.clock.now));
     const launch = () =>
