@@ -1,5 +1,6 @@
 import { type KeyObject, createPublicKey, verify } from 'node:crypto';
 import { isHttpsOrLoopback } from '../config/load.js';
+import { decodeBase64url } from '../tokens/base64url.js';
 
 /** Claims of a Cisco Spaces app-launch JWT (DESIGN §1); it has no `iss`, `aud` or `typ`. */
 export interface SpacesLaunchClaims {
@@ -103,11 +104,11 @@ export function createLaunchKeySource(opts: { timeoutMs?: number } = {}): Launch
   };
 }
 
-function decodePart(part: string | undefined): Record<string, unknown> {
-  if (part === undefined || !/^[A-Za-z0-9_-]+$/.test(part))
-    throw new LaunchRefused('malformed token');
+function decodePart(part: string): Record<string, unknown> {
+  const bytes = decodeBase64url(part);
+  if (bytes === undefined) throw new LaunchRefused('malformed token');
   try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
     if (typeof value !== 'object' || value === null || Array.isArray(value))
       throw new Error('not an object');
     return value as Record<string, unknown>;
@@ -126,17 +127,26 @@ export interface VerifyLaunchOptions {
   readonly skew?: number;
 }
 
+/** A verified launch token: its claims and the signature bytes that were checked. */
+export interface VerifiedLaunch {
+  readonly claims: SpacesLaunchClaims;
+  /** What a replay record is keyed on: RS256 signs deterministically, one launch one value. */
+  readonly signature: Buffer;
+}
+
 /**
  * Verifies a Cisco Spaces launch token: decoded without trust first, so that the key is
  * fetched only from an allow-listed `baseUrl`; RS256 only (`alg` pinned before any key is
  * touched, so `none` and HS256-with-the-public-key never verify), with `node:crypto`, then
- * `exp` with bounded skew. Replay is the caller's to refuse (it needs the store).
+ * `exp` with bounded skew. Every segment must be canonical base64url (RFC 7515 §2): a token
+ * has one spelling. Replay is the caller's to refuse (it needs the store), keyed on the
+ * signature bytes, never on text.
  */
-export async function verifySpacesLaunchToken(
+export async function verifyLaunch(
   token: string,
   version: string | undefined,
   opts: VerifyLaunchOptions,
-): Promise<SpacesLaunchClaims> {
+): Promise<VerifiedLaunch> {
   if (token.length > 8192) throw new LaunchRefused('token too large');
   const parts = token.split('.');
   if (parts.length !== 3) throw new LaunchRefused('malformed token');
@@ -145,6 +155,9 @@ export async function verifySpacesLaunchToken(
   if (header['alg'] !== 'RS256')
     throw new LaunchRefused(`algorithm ${String(header['alg'])} is not accepted (RS256 only)`);
   const claims = decodePart(p);
+  // Decoded strictly, before any key is fetched: one signature, one spelling.
+  const signature = decodeBase64url(s);
+  if (signature === undefined || signature.length === 0) throw new LaunchRefused('malformed token');
   const baseUrl =
     typeof claims['baseUrl'] === 'string' ? normaliseBaseUrl(claims['baseUrl']) : undefined;
   if (!baseUrl || !opts.allowedBaseUrls.includes(baseUrl)) {
@@ -157,10 +170,7 @@ export async function verifySpacesLaunchToken(
     throw new LaunchRefused(`baseUrl ${baseUrl} is not https: keys are never fetched from it`);
   }
   const key = await opts.keys.key(baseUrl, version);
-  if (
-    !/^[A-Za-z0-9_-]+$/.test(s) ||
-    !verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))
-  ) {
+  if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, signature)) {
     throw new LaunchRefused('signature invalid');
   }
   const skew = opts.skew ?? 60;
@@ -170,5 +180,14 @@ export async function verifySpacesLaunchToken(
   if (typeof claims['partnerTenantId'] !== 'string' || claims['partnerTenantId'].length === 0) {
     throw new LaunchRefused('token has no partnerTenantId');
   }
-  return claims as unknown as SpacesLaunchClaims;
+  return { claims: claims as unknown as SpacesLaunchClaims, signature };
+}
+
+/** `verifyLaunch`, for callers that keep no replay record of their own. */
+export async function verifySpacesLaunchToken(
+  token: string,
+  version: string | undefined,
+  opts: VerifyLaunchOptions,
+): Promise<SpacesLaunchClaims> {
+  return (await verifyLaunch(token, version, opts)).claims;
 }

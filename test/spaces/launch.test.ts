@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { listAudit } from '../../src/admin/audit.js';
 import { updateTenant } from '../../src/admin/tenants.js';
 import {
   type LaunchKeySource,
@@ -23,10 +24,12 @@ import {
   hmacWithPublicKey,
   launchClaims,
   mintLaunchToken,
+  respellSignature,
   rsaKey,
   setCookie,
   startFakeKeyServer,
   tamperPayload,
+  trailingBitVariants,
   unsignedToken,
 } from '../helpers/spaces.js';
 
@@ -79,12 +82,23 @@ describe('Spaces launch', () => {
     return (await t.rows('select * from sessions')).length;
   }
 
-  /** A 401 `launch-refused` page: no redirect, no session cookie, no session row. */
+  async function refusalReasons(): Promise<(string | null)[]> {
+    await t.deps.audit.flush();
+    const events = await listAudit(t.deps, { type: 'launch.refused', limit: 10_000 });
+    return events.map((e) => e.reason);
+  }
+
+  /**
+   * A 401 `launch-refused` page: no redirect, no session cookie, no session row; and one
+   * `launch.refused` audit event, with `reason` when given.
+   */
   async function assertRefused(
     body: Record<string, string>,
     as: 'form' | 'json' = 'form',
+    reason?: string,
   ): Promise<void> {
     const before = await sessionCount();
+    const reasonsBefore = await refusalReasons();
     const res = await launch(body, as);
     assert.equal(res.statusCode, 401, res.body);
     assertPageHeaders(res);
@@ -93,6 +107,12 @@ describe('Spaces launch', () => {
     assert.equal(setCookie(res, SESSION_COOKIE), undefined);
     assert.equal(res.headers['set-cookie'], undefined);
     assert.equal(await sessionCount(), before);
+    const reasons = await refusalReasons();
+    assert.equal(reasons.length, reasonsBefore.length + 1, 'one launch.refused event');
+    if (reason !== undefined) {
+      const count = (list: (string | null)[]) => list.filter((r) => r === reason).length;
+      assert.equal(count(reasons), count(reasonsBefore) + 1, `refused because ${reason}`);
+    }
   }
 
   function assertAccepted(res: LightMyRequestResponse, appUrl: string): void {
@@ -220,6 +240,60 @@ describe('Spaces launch', () => {
     assertAccepted(await launch({ token, version: '1' }), ACME_APP);
     await assertRefused({ token, version: '1' });
     await assertRefused({ token, version: '1' }, 'json');
+  });
+
+  test('another spelling of a used signature (its unused trailing bits set) → refused, no second session', async () => {
+    const token = mintLaunchToken(key1024.privateKey, claims('acme', { activationRefId: 'bits' }));
+    assertAccepted(await launch({ token, version: '1' }), ACME_APP);
+    const variants = trailingBitVariants(token.split('.')[2] ?? '');
+    // A 1024-bit signature is 128 bytes: 171 characters, the last one with 2 unused bits.
+    assert.equal(variants.length, 3);
+    for (const signature of variants) {
+      await assertRefused(
+        { token: respellSignature(token, () => signature), version: '1' },
+        'form',
+        'malformed token',
+      );
+    }
+    await assertRefused({ token, version: '1' }, 'form', 'token already used (replay)');
+  });
+
+  test('a non-canonical spelling of an unused token → refused, and the token itself still works', async () => {
+    const token = mintLaunchToken(key2048.privateKey, claims('acme', { activationRefId: 'bits2' }));
+    const variants = trailingBitVariants(token.split('.')[2] ?? '');
+    // 256 bytes: 342 characters, the last one with 4 unused bits.
+    assert.equal(variants.length, 15);
+    for (const signature of variants) {
+      await assertRefused(
+        { token: respellSignature(token, () => signature), version: 'v2' },
+        'json',
+        'malformed token',
+      );
+    }
+    assertAccepted(await launch({ token, version: 'v2' }, 'json'), ACME_APP);
+  });
+
+  test('a padded, standard-alphabet or whitespace-broken signature → refused', async () => {
+    // A signature holding `-` or `_`, so that its standard-alphabet spelling differs.
+    let token = '';
+    for (let i = 0; !/[-_]/.test(token.split('.')[2] ?? ''); i++) {
+      token = mintLaunchToken(key1024.privateKey, claims('acme', { activationRefId: `std-${i}` }));
+    }
+    const spellings: ((s: string) => string)[] = [
+      (s) => `${s}=`,
+      (s) => Buffer.from(s, 'base64url').toString('base64').replace(/=+$/, ''),
+      (s) => `${s.slice(0, 40)} ${s.slice(40)}`,
+      (s) => `${s.slice(0, 40)}\n${s.slice(40)}`,
+      (s) => `${s}\t`,
+    ];
+    for (const spell of spellings) {
+      await assertRefused(
+        { token: respellSignature(token, spell), version: '1' },
+        'form',
+        'malformed token',
+      );
+    }
+    assertAccepted(await launch({ token, version: '1' }), ACME_APP);
   });
 
   test('an unknown tenant, or one without an app URL → refused', async () => {
