@@ -12,6 +12,7 @@ import { updateTenant } from '../../src/admin/tenants.js';
 import {
   type LaunchKeySource,
   LaunchRefused,
+  createLaunchKeySource,
   verifySpacesLaunchToken,
 } from '../../src/spaces/launch-token.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
@@ -40,6 +41,8 @@ describe('Spaces launch', () => {
   let t: TestApp;
   let cisco: FakeKeyServer;
   let evil: FakeKeyServer;
+  /** The key server of the fetch-count tests: its requests are theirs alone. */
+  let counted: FakeKeyServer;
   let key1024: RsaKey;
   let key2048: RsaKey;
 
@@ -51,7 +54,13 @@ describe('Spaces launch', () => {
       { version: 'v2', key: key2048 },
     ]);
     evil = await startFakeKeyServer([{ version: 1, key: rsaKey(1024) }]);
-    t = await createTestApp({ flags: { spacesLaunchAllowedBaseUrls: [cisco.url] } });
+    counted = await startFakeKeyServer([{ version: 1, key: key1024 }]);
+    t = await createTestApp({
+      flags: {
+        // `/down` answers 404: a base URL whose key list cannot be fetched.
+        spacesLaunchAllowedBaseUrls: [cisco.url, counted.url, `${counted.url}/down`],
+      },
+    });
     await t.tenant('acme');
     await updateTenant(t.deps, 'acme', { appUrl: ACME_APP });
     await t.tenant('globex');
@@ -62,6 +71,7 @@ describe('Spaces launch', () => {
     await t.close();
     await cisco.close();
     await evil.close();
+    await counted.close();
   });
 
   function launch(
@@ -229,7 +239,11 @@ describe('Spaces launch', () => {
   });
 
   test('an unknown version → refused', async () => {
-    await assertRefused({ token: mintLaunchToken(key1024.privateKey, claims()), version: '99' });
+    await assertRefused(
+      { token: mintLaunchToken(key1024.privateKey, claims()), version: '99' },
+      'form',
+      'no partner public key for version 99',
+    );
   });
 
   test('a replay of an accepted token → refused', async () => {
@@ -313,6 +327,87 @@ describe('Spaces launch', () => {
     await assertRefused({ token: 'a.b.c', version: '1' }, 'json');
   });
 
+  /** A token for acme naming `baseUrl`, signed with `key` (by default not Cisco's). */
+  function tokenFor(baseUrl: string, activationRefId: string, key = evil.keys[0]?.key): string {
+    assert.ok(key);
+    return mintLaunchToken(
+      key.privateKey,
+      launchClaims('acme', baseUrl, t.clock.now, { activationRefId }),
+    );
+  }
+
+  test('25 forged tokens, each naming a fresh version, cost one key fetch', async () => {
+    for (let i = 0; i < 25; i++) {
+      await assertRefused(
+        { token: tokenFor(counted.url, `forged-${i}`), version: `fresh-${i}` },
+        'form',
+        `no partner public key for version fresh-${i}`,
+      );
+    }
+    assert.deepEqual(counted.requests, [PARTNER_KEY_PATH]);
+  });
+
+  test('an unknown version fetches the list again only once 60 s have passed', async () => {
+    t.clock.advance(59);
+    await assertRefused({ token: tokenFor(counted.url, 'early'), version: 'fresh-early' });
+    assert.equal(counted.requests.length, 1);
+    t.clock.advance(1);
+    await assertRefused({ token: tokenFor(counted.url, 'due'), version: 'fresh-due' });
+    await assertRefused({ token: tokenFor(counted.url, 'after'), version: 'fresh-after' });
+    assert.equal(counted.requests.length, 2);
+  });
+
+  test('a version published later is picked up after the cooldown; known ones never wait', async () => {
+    counted.keys = [...counted.keys, { version: 'next', key: key2048 }];
+    const seen = counted.requests.length;
+    await assertRefused(
+      { token: tokenFor(counted.url, 'next-0', key2048), version: 'next' },
+      'form',
+      'no partner public key for version next',
+    );
+    assertAccepted(
+      await launch({ token: tokenFor(counted.url, 'known', key1024), version: '1' }),
+      ACME_APP,
+    );
+    assert.equal(counted.requests.length, seen);
+    t.clock.advance(60);
+    assertAccepted(
+      await launch({ token: tokenFor(counted.url, 'next-1', key2048), version: 'next' }),
+      ACME_APP,
+    );
+    assertAccepted(
+      await launch({ token: tokenFor(counted.url, 'next-2', key2048), version: 'next' }),
+      ACME_APP,
+    );
+    assert.equal(counted.requests.length, seen + 1);
+  });
+
+  test('20 concurrent launches of a newly published version share one fetch', async () => {
+    counted.keys = [...counted.keys, { version: 'burst', key: key1024 }];
+    t.clock.advance(60);
+    const seen = counted.requests.length;
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) =>
+        launch({ token: tokenFor(counted.url, `burst-${i}`, key1024), version: 'burst' }),
+      ),
+    );
+    for (const res of results) assertAccepted(res, ACME_APP);
+    assert.equal(counted.requests.length, seen + 1);
+  });
+
+  test('a key list that cannot be fetched is not asked for again within the cooldown', async () => {
+    const down = `${counted.url}/down`;
+    const seen = counted.requests.length;
+    for (let i = 0; i < 10; i++) {
+      await assertRefused(
+        { token: tokenFor(down, `down-${i}`), version: `down-${i}` },
+        'form',
+        `partner public key unavailable from ${down}: HTTP 404`,
+      );
+    }
+    assert.deepEqual(counted.requests.slice(seen), [`/down${PARTNER_KEY_PATH}`]);
+  });
+
   test('a key under 1024 bits is refused even when served for the version', async () => {
     const weak = generateKeyPairSync('rsa', { modulusLength: 512 });
     const spki = weak.publicKey.export({ format: 'der', type: 'spki' }).toString('base64');
@@ -323,7 +418,31 @@ describe('Spaces launch', () => {
         key: { bits: 1024, privateKey: weak.privateKey, publicKey: weak.publicKey, spki },
       },
     ];
-    await assertRefused({ token: mintLaunchToken(weak.privateKey, claims()), version: 'weak' });
+    t.clock.advance(60); // the list was fetched less than a cooldown ago
+    await assertRefused(
+      { token: mintLaunchToken(weak.privateKey, claims()), version: 'weak' },
+      'form',
+      'partner public key is not RSA ≥ 1024 bits',
+    );
+  });
+});
+
+describe('launch key source: bounded memory', () => {
+  test('at most 32 base URLs are remembered: the oldest is forgotten first', async () => {
+    const server = await startFakeKeyServer([]);
+    try {
+      const keys = createLaunchKeySource({ clock: () => 1_800_000_000 });
+      const base = (i: number) => `${server.url}/b${i}`;
+      const ask = (i: number) => assert.rejects(keys.key(base(i), 'x'), LaunchRefused);
+      for (let i = 0; i <= 32; i++) await ask(i);
+      assert.equal(server.requests.length, 33);
+      await ask(1); // still remembered: within its cooldown
+      assert.equal(server.requests.length, 33);
+      await ask(0); // forgotten when the 33rd came
+      assert.equal(server.requests.length, 34);
+    } finally {
+      await server.close();
+    }
   });
 });
 
