@@ -141,10 +141,7 @@ export function createLaunchKeySource(opts: LaunchKeySourceOptions = {}): Launch
           state.failure = undefined;
         },
         (err: unknown) => {
-          state.failure =
-            err instanceof LaunchRefused
-              ? err
-              : new LaunchRefused('partner public key list invalid');
+          state.failure = err as LaunchRefused; // fetchKeyList refuses with nothing else
         },
       )
       .finally(() => {

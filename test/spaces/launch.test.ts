@@ -259,6 +259,13 @@ describe('Spaces launch', () => {
   test('another spelling of a used signature (its unused trailing bits set) → refused, no second session', async () => {
     const token = mintLaunchToken(key1024.privateKey, claims('acme', { activationRefId: 'bits' }));
     assertAccepted(await launch({ token, version: '1' }), ACME_APP);
+    // The replay record is the signature's bytes (keyed), not the text that carried them.
+    const signatureBytes = Buffer.from(token.split('.')[2] ?? '', 'base64url');
+    const recorded = await t.rows<{ token_hash: string }>(
+      'select token_hash from launch_tokens where token_hash = ?',
+      t.deps.crypto.hashSecret(signatureBytes.toString('base64url')),
+    );
+    assert.equal(recorded.length, 1);
     const variants = trailingBitVariants(token.split('.')[2] ?? '');
     // A 1024-bit signature is 128 bytes: 171 characters, the last one with 2 unused bits.
     assert.equal(variants.length, 3);
