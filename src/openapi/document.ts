@@ -571,7 +571,7 @@ function spacesPaths(): Record<string, Schema> {
         tag: 'cisco-spaces',
         summary: 'Cisco Spaces App Info',
         description:
-          'Served only to a user token (from the authorization-code flow) of the very tenant asked about; a token of another tenant, or a client token, gets 403 `insufficient_scope`.',
+          'Served only to a user token (from the authorization-code flow) issued to a cisco-spaces client; any other token gets 401 `invalid_token` (RFC 9068 §4), a token of another tenant 403 `insufficient_scope`.',
         security: BEARER,
         parameters: [query('partnerTenantId', 'The tenant id (once).', true)],
         responses: {

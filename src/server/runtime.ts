@@ -63,7 +63,7 @@ export async function openRuntime(
       keystore,
       clients: new ClientCache(store, config.clientCacheTtl, clock, config.staleIfError),
       dialects,
-      launchKeys: createLaunchKeySource(),
+      launchKeys: createLaunchKeySource({ clock }),
       throttle: new Throttle(store, clock, config.throttleWindow),
       audit,
       metrics: new Metrics({

@@ -1,6 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { bearerError, requireBearer } from '../http/bearer.js';
-import { InsufficientScope, InvalidRequest } from '../oauth/errors.js';
+import { InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js';
 import type { Deps } from '../server/deps.js';
 
 /** The App Info response Cisco Spaces expects (DESIGN §1); telemetry values are strings. */
@@ -11,9 +11,11 @@ export interface AppInfoResponse {
   readonly telemetry: readonly { type: string; name: string; value: string; units: string }[];
 }
 
+const CISCO_SPACES = 'cisco-spaces';
+
 /**
- * GET /spaces/app-info?partnerTenantId=…: only a user token of that very tenant may read
- * it (Cisco's sample lets any token read any tenant).
+ * GET /spaces/app-info?partnerTenantId=…: only a user token of a cisco-spaces client, for
+ * that very tenant, may read it (Cisco's sample lets any token read any tenant).
  */
 export async function appInfoEndpoint(
   deps: Deps,
@@ -26,8 +28,11 @@ export async function appInfoEndpoint(
   if (typeof partnerTenantId !== 'string' || partnerTenantId.length === 0) {
     throw new InvalidRequest('partnerTenantId is required, once');
   }
-  if (claims.email === undefined)
-    throw bearerError(new InsufficientScope('App Info needs a user token'));
+  // RFC 9068 §4: a token is accepted only by the resource it was issued for. App Info is
+  // Cisco Spaces' resource, so only a user token of a cisco-spaces client may read it.
+  const client = await deps.clients.get(claims.client_id);
+  if (claims.email === undefined || client?.dialect !== CISCO_SPACES)
+    throw bearerError(new InvalidToken('App Info needs a user token of a Cisco Spaces client'));
   if (claims.tenant_id !== partnerTenantId)
     throw bearerError(new InsufficientScope('the token is for another tenant'));
   const tenant = await deps.store.getTenant(partnerTenantId);

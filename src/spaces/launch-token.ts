@@ -1,5 +1,6 @@
 import { type KeyObject, createPublicKey, verify } from 'node:crypto';
 import { isHttpsOrLoopback } from '../config/load.js';
+import { decodeBase64url } from '../tokens/base64url.js';
 
 /** Claims of a Cisco Spaces app-launch JWT (DESIGN §1); it has no `iss`, `aud` or `typ`. */
 export interface SpacesLaunchClaims {
@@ -33,14 +34,18 @@ export interface LaunchKeySource {
 }
 
 const MIN_RSA_BITS = 1024;
+/** Also bounds the keys cached per base URL: only the last list fetched is kept. */
 const MAX_KEY_LIST_BYTES = 64 * 1024;
+/** The allow-list bounds the base URLs in practice; this bounds them when it does not. */
+const MAX_BASE_URLS = 32;
 
 function parseKey(base64Der: string): KeyObject {
-  const key = createPublicKey({
-    key: Buffer.from(base64Der, 'base64'),
-    format: 'der',
-    type: 'spki',
-  });
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: Buffer.from(base64Der, 'base64'), format: 'der', type: 'spki' });
+  } catch {
+    throw new LaunchRefused('partner public key is not base64 SPKI DER');
+  }
   // Spaces keys are often 1024-bit RSA, which jose refuses; accepted here, for this token only.
   const bits = key.asymmetricKeyDetails?.modulusLength ?? 0;
   if (key.asymmetricKeyType !== 'rsa' || bits < MIN_RSA_BITS)
@@ -48,66 +53,134 @@ function parseKey(base64Der: string): KeyObject {
   return key;
 }
 
+/** One published entry: its key, or why it cannot be used (kept, so it is not refetched). */
+interface PublishedEntry {
+  readonly version: string;
+  readonly key: KeyObject | LaunchRefused;
+}
+
+async function fetchKeyList(baseUrl: string, timeoutMs: number): Promise<PublishedEntry[]> {
+  let body: unknown;
+  try {
+    const res = await fetch(`${baseUrl}/client/v1/partner/partnerPublicKey`, {
+      signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'error',
+      headers: { accept: 'application/json' },
+    });
+    const text = await res.text();
+    if (!res.ok || text.length > MAX_KEY_LIST_BYTES) throw new Error(`HTTP ${res.status}`);
+    body = JSON.parse(text);
+  } catch (err) {
+    throw new LaunchRefused(
+      `partner public key unavailable from ${baseUrl}: ${(err as Error).message}`,
+    );
+  }
+  const entries = (body as { data?: unknown } | null)?.data;
+  if (!Array.isArray(entries)) throw new LaunchRefused('partner public key list has no data array');
+  return (entries as ({ version?: unknown; publicKey?: unknown } | null)[]).map((e) => {
+    const version = String(e?.version);
+    if (typeof e?.publicKey !== 'string')
+      return { version, key: new LaunchRefused(`no partner public key for version ${version}`) };
+    try {
+      return { version, key: parseKey(e.publicKey) };
+    } catch (err) {
+      return { version, key: err as LaunchRefused };
+    }
+  });
+}
+
+/** What is known of one base URL's key list. */
+interface KeyListState {
+  /** The last list fetched (a failed refetch keeps it: published versions never change). */
+  entries: readonly PublishedEntry[];
+  /** Why the last fetch failed, until one succeeds. */
+  failure: LaunchRefused | undefined;
+  /** Clock time of the last fetch attempt: the cooldown runs from it. */
+  fetchedAt: number;
+  /** The fetch under way, which concurrent callers share. */
+  inflight: Promise<void> | undefined;
+}
+
+function lookup(
+  entries: readonly PublishedEntry[],
+  version: string | undefined,
+): PublishedEntry | undefined {
+  if (version === undefined) return entries.length === 1 ? entries[0] : undefined;
+  return entries.find((e) => e.version === version);
+}
+
+export interface LaunchKeySourceOptions {
+  /** Per fetch, milliseconds (default 5000). */
+  readonly timeoutMs?: number;
+  /** Seconds since the epoch (default the system clock). */
+  readonly clock?: () => number;
+  /** Least seconds between two fetches of one base URL's list (default 60). */
+  readonly cooldownSeconds?: number;
+}
+
 /**
  * Keys from `<baseUrl>/client/v1/partner/partnerPublicKey`, the list
  * `{status, data:[{version, publicKey}]}` with base64 SPKI DER keys. Each fetch has a
- * timeout and a size bound; keys are cached by (baseUrl, version) for the process lifetime,
- * since a published version never changes.
+ * timeout and a size bound. The version comes from whoever posts the token, so an unknown
+ * one may not cost a fetch each: a base URL's list is fetched at most once per cooldown,
+ * concurrent callers share one fetch, and a version missing from the list is refused until
+ * the cooldown has run out (a newly published version is picked up after it).
  */
-export function createLaunchKeySource(opts: { timeoutMs?: number } = {}): LaunchKeySource {
-  const cache = new Map<string, KeyObject>();
+export function createLaunchKeySource(opts: LaunchKeySourceOptions = {}): LaunchKeySource {
+  const clock = opts.clock ?? (() => Date.now() / 1000);
+  const cooldown = opts.cooldownSeconds ?? 60;
+  const timeoutMs = opts.timeoutMs ?? 5000;
+  const lists = new Map<string, KeyListState>();
+
+  function refresh(baseUrl: string, state: KeyListState): Promise<void> {
+    state.fetchedAt = clock();
+    state.inflight = fetchKeyList(baseUrl, timeoutMs)
+      .then(
+        (entries) => {
+          state.entries = entries;
+          state.failure = undefined;
+        },
+        (err: unknown) => {
+          state.failure = err as LaunchRefused; // fetchKeyList refuses with nothing else
+        },
+      )
+      .finally(() => {
+        state.inflight = undefined;
+      });
+    return state.inflight;
+  }
+
   return {
     async key(baseUrl, version) {
-      const cacheKey = `${baseUrl} ${version ?? ''}`;
-      const hit = cache.get(cacheKey);
-      if (hit) return hit;
-      let body: unknown;
-      try {
-        const res = await fetch(`${baseUrl}/client/v1/partner/partnerPublicKey`, {
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 5000),
-          redirect: 'error',
-          headers: { accept: 'application/json' },
-        });
-        const text = await res.text();
-        if (!res.ok || text.length > MAX_KEY_LIST_BYTES) throw new Error(`HTTP ${res.status}`);
-        body = JSON.parse(text);
-      } catch (err) {
-        throw new LaunchRefused(
-          `partner public key unavailable from ${baseUrl}: ${(err as Error).message}`,
+      let state = lists.get(baseUrl);
+      let entry = state && lookup(state.entries, version);
+      if (!entry) {
+        if (!state) {
+          if (lists.size >= MAX_BASE_URLS) lists.delete(lists.keys().next().value as string);
+          state = { entries: [], failure: undefined, fetchedAt: -Infinity, inflight: undefined };
+          lists.set(baseUrl, state);
+        }
+        if (state.inflight) await state.inflight;
+        else if (clock() >= state.fetchedAt + cooldown) await refresh(baseUrl, state);
+        entry = lookup(state.entries, version);
+      }
+      if (!entry) {
+        throw (
+          state?.failure ??
+          new LaunchRefused(`no partner public key for version ${version ?? '(none given)'}`)
         );
       }
-      const entries = (body as { data?: unknown }).data;
-      if (!Array.isArray(entries))
-        throw new LaunchRefused('partner public key list has no data array');
-      const list = entries as { version?: unknown; publicKey?: unknown }[];
-      const entry =
-        version === undefined
-          ? list.length === 1
-            ? list[0]
-            : undefined
-          : list.find((e) => String(e.version) === version);
-      if (!entry || typeof entry.publicKey !== 'string') {
-        throw new LaunchRefused(`no partner public key for version ${version ?? '(none given)'}`);
-      }
-      let key: KeyObject;
-      try {
-        key = parseKey(entry.publicKey);
-      } catch (err) {
-        throw err instanceof LaunchRefused
-          ? err
-          : new LaunchRefused('partner public key is not base64 SPKI DER');
-      }
-      cache.set(cacheKey, key);
-      return key;
+      if (entry.key instanceof LaunchRefused) throw entry.key;
+      return entry.key;
     },
   };
 }
 
-function decodePart(part: string | undefined): Record<string, unknown> {
-  if (part === undefined || !/^[A-Za-z0-9_-]+$/.test(part))
-    throw new LaunchRefused('malformed token');
+function decodePart(part: string): Record<string, unknown> {
+  const bytes = decodeBase64url(part);
+  if (bytes === undefined) throw new LaunchRefused('malformed token');
   try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+    const value: unknown = JSON.parse(bytes.toString('utf8'));
     if (typeof value !== 'object' || value === null || Array.isArray(value))
       throw new Error('not an object');
     return value as Record<string, unknown>;
@@ -126,17 +199,26 @@ export interface VerifyLaunchOptions {
   readonly skew?: number;
 }
 
+/** A verified launch token: its claims and the signature bytes that were checked. */
+export interface VerifiedLaunch {
+  readonly claims: SpacesLaunchClaims;
+  /** What a replay record is keyed on: RS256 signs deterministically, one launch one value. */
+  readonly signature: Buffer;
+}
+
 /**
  * Verifies a Cisco Spaces launch token: decoded without trust first, so that the key is
  * fetched only from an allow-listed `baseUrl`; RS256 only (`alg` pinned before any key is
  * touched, so `none` and HS256-with-the-public-key never verify), with `node:crypto`, then
- * `exp` with bounded skew. Replay is the caller's to refuse (it needs the store).
+ * `exp` with bounded skew. Every segment must be canonical base64url (RFC 7515 §2): a token
+ * has one spelling. Replay is the caller's to refuse (it needs the store), keyed on the
+ * signature bytes, never on text.
  */
-export async function verifySpacesLaunchToken(
+export async function verifyLaunch(
   token: string,
   version: string | undefined,
   opts: VerifyLaunchOptions,
-): Promise<SpacesLaunchClaims> {
+): Promise<VerifiedLaunch> {
   if (token.length > 8192) throw new LaunchRefused('token too large');
   const parts = token.split('.');
   if (parts.length !== 3) throw new LaunchRefused('malformed token');
@@ -145,6 +227,9 @@ export async function verifySpacesLaunchToken(
   if (header['alg'] !== 'RS256')
     throw new LaunchRefused(`algorithm ${String(header['alg'])} is not accepted (RS256 only)`);
   const claims = decodePart(p);
+  // Decoded strictly, before any key is fetched: one signature, one spelling.
+  const signature = decodeBase64url(s);
+  if (signature === undefined || signature.length === 0) throw new LaunchRefused('malformed token');
   const baseUrl =
     typeof claims['baseUrl'] === 'string' ? normaliseBaseUrl(claims['baseUrl']) : undefined;
   if (!baseUrl || !opts.allowedBaseUrls.includes(baseUrl)) {
@@ -157,10 +242,7 @@ export async function verifySpacesLaunchToken(
     throw new LaunchRefused(`baseUrl ${baseUrl} is not https: keys are never fetched from it`);
   }
   const key = await opts.keys.key(baseUrl, version);
-  if (
-    !/^[A-Za-z0-9_-]+$/.test(s) ||
-    !verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, Buffer.from(s, 'base64url'))
-  ) {
+  if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, signature)) {
     throw new LaunchRefused('signature invalid');
   }
   const skew = opts.skew ?? 60;
@@ -170,5 +252,14 @@ export async function verifySpacesLaunchToken(
   if (typeof claims['partnerTenantId'] !== 'string' || claims['partnerTenantId'].length === 0) {
     throw new LaunchRefused('token has no partnerTenantId');
   }
-  return claims as unknown as SpacesLaunchClaims;
+  return { claims: claims as unknown as SpacesLaunchClaims, signature };
+}
+
+/** `verifyLaunch`, for callers that keep no replay record of their own. */
+export async function verifySpacesLaunchToken(
+  token: string,
+  version: string | undefined,
+  opts: VerifyLaunchOptions,
+): Promise<SpacesLaunchClaims> {
+  return (await verifyLaunch(token, version, opts)).claims;
 }

@@ -8,7 +8,7 @@ import { messages as m } from '../views/messages/index.js';
 import { errorPage } from '../views/pages.js';
 import { requestOrigin } from '../observability/audit.js';
 import type { Deps } from '../server/deps.js';
-import { LaunchRefused, normaliseBaseUrl, verifySpacesLaunchToken } from './launch-token.js';
+import { LaunchRefused, normaliseBaseUrl, verifyLaunch } from './launch-token.js';
 
 /**
  * POST /spaces/launch (`token`, `version`; form or JSON): Cisco Spaces opens the app. On a
@@ -26,7 +26,7 @@ export async function launchEndpoint(
     const token = params['token'];
     if (token === undefined) throw new LaunchRefused('no token');
     const now = deps.clock();
-    const claims = await verifySpacesLaunchToken(token, params['version'], {
+    const { claims, signature } = await verifyLaunch(token, params['version'], {
       allowedBaseUrls: deps.config.spacesLaunchAllowedBaseUrls.map((u) => normaliseBaseUrl(u) ?? u),
       keys: deps.launchKeys,
       now,
@@ -34,7 +34,9 @@ export async function launchEndpoint(
     const tenant = await deps.store.getTenant(claims.partnerTenantId);
     if (!tenant?.appUrl)
       throw new LaunchRefused(`tenant ${claims.partnerTenantId} is unknown or has no app URL`);
-    if (!(await deps.store.recordLaunchToken(deps.crypto.hashSecret(token), claims.exp + 60))) {
+    // The verified bytes, not the token's text: other spellings of one signature must not pass.
+    const replayKey = deps.crypto.hashSecret(signature.toString('base64url'));
+    if (!(await deps.store.recordLaunchToken(replayKey, claims.exp + 60))) {
       throw new LaunchRefused('token already used (replay)');
     }
     await openSession(deps, reply, {

@@ -1,5 +1,6 @@
 import { constants, randomUUID, sign } from 'node:crypto';
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import { isCanonicalCompact } from './base64url.js';
 import { CheckPhaseQueue } from './check-phase-queue.js';
 import type { ActiveKey, Keystore, SigningAlg } from './keystore.js';
 
@@ -107,6 +108,8 @@ export async function verifyAccessToken(
   token: string,
   opts: VerifyOptions,
 ): Promise<AccessTokenPayload> {
+  // jose decodes laxly: other spellings of a token would verify as the token.
+  if (!isCanonicalCompact(token)) throw new AccessTokenInvalid('token invalid');
   try {
     const { payload } = await checkPhase.run(() =>
       jwtVerify<AccessTokenClaims>(

@@ -8,6 +8,7 @@ import {
 } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { decodeBase64url } from './base64url.js';
 
 /**
  * Subkeys derived from the master key with HKDF. Each derived value is tagged with the
@@ -52,13 +53,14 @@ export function createCrypto(masterKey: Buffer): Crypto {
         .join('.');
     },
     decrypt(sealed, aad) {
-      const [version, iv, tag, ct] = sealed.split('.');
-      if (version !== VERSION || !iv || !tag || ct === undefined)
+      const [version, ...parts] = sealed.split('.');
+      const [iv, tag, ct] = parts.map(decodeBase64url);
+      if (version !== VERSION || parts.length !== 3 || !iv || !tag || !ct)
         throw new Error(`unsupported sealed value (${version ?? '?'})`);
-      const decipher = createDecipheriv('aes-256-gcm', encKey, Buffer.from(iv, 'base64url'))
+      const decipher = createDecipheriv('aes-256-gcm', encKey, iv)
         .setAAD(Buffer.from(aad))
-        .setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]);
+        .setAuthTag(tag);
+      return Buffer.concat([decipher.update(ct), decipher.final()]);
     },
   };
 }

@@ -6,6 +6,7 @@
 import { errors, jwtVerify } from 'jose';
 import { isHttpsOrLoopback } from '../config/load.js';
 import type { AccessTokenPayload } from '../tokens/access-token.js';
+import { isCanonicalCompact } from '../tokens/base64url.js';
 import { SIGNING_ALGS, type SigningAlg } from '../tokens/keystore.js';
 import {
   type Credentials,
@@ -190,6 +191,8 @@ export function createBearerVerifier(options: BearerVerifierOptions): BearerVeri
 
   async function verifyToken(token: string): Promise<TesseraAccessTokenClaims> {
     if (token.length > MAX_TOKEN_LENGTH) throw fail('invalid_token', 'the token is too large');
+    // jose decodes laxly: other spellings of a token would verify as the token.
+    if (!isCanonicalCompact(token)) throw fail('invalid_token', 'the token is malformed');
     try {
       const { payload } = await jwtVerify(token, keys.getKey, {
         algorithms,

@@ -70,6 +70,24 @@ export function tamperPayload(token: string, patch: Record<string, unknown>): st
   return `${h}.${b64url({ ...claims, ...patch })}.${s}`;
 }
 
+/**
+ * The other spellings of a base64url `segment` that a lax decoder (Buffer.from, atob) reads
+ * as the same bytes: the last character's unused low bits set differently (RFC 4648 §3.5).
+ */
+export function trailingBitVariants(segment: string): string[] {
+  const bytes = Buffer.from(segment, 'base64url');
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  return [...alphabet]
+    .map((c) => `${segment.slice(0, -1)}${c}`)
+    .filter((v) => v !== segment && Buffer.from(v, 'base64url').equals(bytes));
+}
+
+/** `token` with its signature (third segment) replaced by `spell(signature)`. */
+export function respellSignature(token: string, spell: (signature: string) => string): string {
+  const [h, p, s] = token.split('.') as [string, string, string];
+  return `${h}.${p}.${spell(s)}`;
+}
+
 /* ------------------------------------------------------------------------------------------ */
 /* Cookies                                                                                     */
 /* ------------------------------------------------------------------------------------------ */

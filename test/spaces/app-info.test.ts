@@ -16,11 +16,19 @@ import {
   codeOf,
   formTokenRequest,
   jsonTokenRequest,
+  respellSignature,
+  trailingBitVariants,
 } from '../helpers/spaces.js';
 
 const SANDBOX = 'https://partners.dnaspaces.io/partner/OAuthValidation';
 const SPACES_SECRET = '31e08c21136c9102cdee';
 const CC = { id: 'cc', secret: 'cc-secret-0123456789abcdef' };
+const SPACES_CC = { id: 'spaces-cc', secret: 'spaces-cc-secret-0123456789ab' };
+const WEB = {
+  id: 'web',
+  secret: 'web-secret-0123456789abcdef',
+  redirectUri: 'https://web.example/cb',
+};
 const alice = { email: 'alice@acme.example', password: 'alice-password-1' };
 
 describe('Spaces App Info', () => {
@@ -42,6 +50,20 @@ describe('Spaces App Info', () => {
       clientId: CC.id,
       secret: CC.secret,
       grants: ['client_credentials'],
+      tenants: ['acme'],
+    });
+    await t.client({
+      clientId: SPACES_CC.id,
+      secret: SPACES_CC.secret,
+      dialect: 'cisco-spaces',
+      grants: ['client_credentials'],
+      tenants: ['acme'],
+    });
+    await t.client({
+      clientId: WEB.id,
+      secret: WEB.secret,
+      redirectUris: [WEB.redirectUri],
+      grants: ['authorization_code'],
       tenants: ['acme'],
     });
   });
@@ -130,16 +152,77 @@ describe('Spaces App Info', () => {
     assertChallenge(res, 403, 'insufficient_scope');
   });
 
-  test('a client-credentials token of the tenant → 403 insufficient_scope', async () => {
-    const cc = await formTokenRequest(t, {
+  /** A client_credentials token of `client` (its tenant acme). */
+  async function clientToken(client: { id: string; secret: string }): Promise<string> {
+    const res = await formTokenRequest(t, {
       grant_type: 'client_credentials',
-      client_id: CC.id,
-      client_secret: CC.secret,
+      client_id: client.id,
+      client_secret: client.secret,
     });
-    assert.equal(cc.statusCode, 200, cc.body);
-    const token = cc.json<Record<string, string>>()['access_token'] as string;
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json<Record<string, string>>()['access_token'] as string;
+  }
+
+  test('a user token of the tenant, issued to an ordinary web client → 401 invalid_token', async () => {
+    const location = await authorize(
+      t,
+      jar,
+      { client_id: WEB.id, redirect_uri: WEB.redirectUri, response_type: 'code' },
+      alice,
+      'acme',
+    );
+    const res = await formTokenRequest(t, {
+      code: codeOf(location),
+      grant_type: 'authorization_code',
+      client_id: WEB.id,
+      client_secret: WEB.secret,
+      redirect_uri: WEB.redirectUri,
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    const token = res.json<Record<string, string>>()['access_token'] as string;
+    const payload = JSON.parse(
+      Buffer.from(token.split('.')[1] ?? '', 'base64url').toString(),
+    ) as Record<string, unknown>;
+    // The very claims App Info reads: only the client it was issued to differs.
+    assert.equal(payload['tenant_id'], 'acme');
+    assert.equal(payload['email'], alice.email);
+    assertChallenge(
+      await bearerGet(t, '/spaces/app-info?partnerTenantId=acme', token),
+      401,
+      'invalid_token',
+    );
+  });
+
+  test('a client-credentials token of the tenant → 401 invalid_token', async () => {
+    const token = await clientToken(CC);
     const res = await bearerGet(t, '/spaces/app-info?partnerTenantId=acme', token);
-    assertChallenge(res, 403, 'insufficient_scope');
+    assertChallenge(res, 401, 'invalid_token');
+  });
+
+  test('a client-credentials token of a cisco-spaces client → 401 invalid_token', async () => {
+    const token = await clientToken(SPACES_CC);
+    const res = await bearerGet(t, '/spaces/app-info?partnerTenantId=acme', token);
+    assertChallenge(res, 401, 'invalid_token');
+  });
+
+  test('another spelling of a valid token (signature trailing bits set) → 401 invalid_token', async () => {
+    const token = await spacesToken('acme');
+    const variants = trailingBitVariants(token.split('.')[2] ?? '');
+    assert.ok(variants.length > 0, 'the signature has unused trailing bits');
+    for (const signature of variants) {
+      const res = await bearerGet(
+        t,
+        '/spaces/app-info?partnerTenantId=acme',
+        respellSignature(token, () => signature),
+      );
+      assertChallenge(res, 401, 'invalid_token');
+    }
+    const padded = await bearerGet(t, '/spaces/app-info?partnerTenantId=acme', `${token}=`);
+    assertChallenge(padded, 401, 'invalid_token');
+    assert.equal(
+      (await bearerGet(t, '/spaces/app-info?partnerTenantId=acme', token)).statusCode,
+      200,
+    );
   });
 
   test('no token → 401 invalid_token with a bare Bearer challenge', async () => {

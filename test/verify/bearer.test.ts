@@ -16,7 +16,13 @@ import {
   createBearerVerifier,
 } from '../../src/verify/index.js';
 import { UUID, claims, compact } from '../http/helpers.js';
-import { closeServer, listenLoopback, tamperPayload } from '../helpers/spaces.js';
+import {
+  closeServer,
+  listenLoopback,
+  respellSignature,
+  tamperPayload,
+  trailingBitVariants,
+} from '../helpers/spaces.js';
 import { getJson } from '../helpers/server.js';
 import { type Issuer, SCOPES, refused, sleep, startIssuer } from './helpers.js';
 
@@ -208,6 +214,20 @@ describe('createBearerVerifier against a running Tessera', () => {
     await refused(verifier().verify(`${'a'.repeat(8192)}.b.c`), 'invalid_token', {
       description: 'the token is too large',
     });
+  });
+
+  test('another spelling of a valid token (trailing bits, padding) → invalid_token', async () => {
+    const signature = token.split('.')[2] ?? '';
+    const respelled = [
+      ...trailingBitVariants(signature).map((s) => respellSignature(token, () => s)),
+      `${token}=`,
+    ];
+    assert.ok(respelled.length > 1, 'the signature has unused trailing bits');
+    for (const bad of respelled) {
+      await refused(verifier().verify(bad), 'invalid_token', {
+        description: 'the token is malformed',
+      });
+    }
   });
 
   test('a refusal never echoes the token: a hostile kid stays out of the challenge', async () => {
