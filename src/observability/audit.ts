@@ -12,6 +12,8 @@ export const AUDIT_EVENT_TYPES = {
   'refresh.reused': 'a rotated refresh token was presented again; its family was revoked',
   'code.replayed': 'an authorization code was redeemed twice; its grant was revoked',
   'token.revoked': 'a client revoked a token (RFC 7009)',
+  'authorize.mismatch':
+    'an authorization request named an unknown client or an unregistered redirect URI; the page said only which field, the reason holds what was sent and what is registered',
   'login.succeeded': 'a user signed in at the authorization endpoint',
   'login.failed': 'a sign-in failed (the reason says why; the page did not)',
   'login.locked': 'an account or IP went over its failed-login limit',

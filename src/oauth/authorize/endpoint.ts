@@ -14,6 +14,7 @@ import { AccessDenied, InvalidRequest, type OAuthError } from '../errors.js';
 import {
   type AuthorizationRequest,
   ConfigurationMismatch,
+  type MismatchProblem,
   RedirectableError,
   trustedClient,
   validateAuthorizationRequest,
@@ -169,13 +170,53 @@ async function showLogin(
   );
 }
 
-/** Wraps both handlers: trust failures become the mismatch page, others go back by redirect. */
-async function guard(deps: Deps, reply: FastifyReply, body: () => Promise<void>): Promise<void> {
+/**
+ * The whole mismatch for the audit trail: what is registered first, so a long hostile value
+ * sent cannot push it past the reason's length limit.
+ */
+function mismatchReason(problem: MismatchProblem): string {
+  const list = (uris: readonly string[]) => uris.join(', ') || '(none)';
+  switch (problem.kind) {
+    case 'missing-client':
+      return 'client_id missing';
+    case 'unknown-client':
+      return 'client_id not registered';
+    case 'missing-redirect':
+      return `redirect_uri missing; registered: ${list(problem.registered)}`;
+    case 'unregistered-redirect': {
+      const hint = problem.spaces
+        ? `; the request comes from a Cisco Spaces ${problem.spaces.sent} app, but only ${problem.spaces.registered.join('/')} redirect URIs are registered`
+        : '';
+      return `redirect_uri not registered; registered: ${list(problem.registered)}${hint}; sent: ${problem.sent}`;
+    }
+    case 'repeated':
+      return `${problem.field} given more than once`;
+  }
+}
+
+/**
+ * Wraps both handlers: trust failures become the mismatch page (which anyone may see, so it
+ * names only the field; the audit event has the rest), others go back by redirect.
+ */
+async function guard(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: () => Promise<void>,
+): Promise<void> {
   try {
     await body();
   } catch (err) {
-    if (err instanceof ConfigurationMismatch)
-      return sendPage(reply, 400, mismatchPage(err.field, err.problem));
+    if (err instanceof ConfigurationMismatch) {
+      const { problem } = err;
+      await deps.audit.record({
+        type: 'authorize.mismatch',
+        clientId: 'clientId' in problem ? problem.clientId : null,
+        reason: mismatchReason(problem),
+        ...requestOrigin(request),
+      });
+      return sendPage(reply, 400, mismatchPage(err.field, problem, request.id));
+    }
     if (err instanceof RedirectableError) return redirectError(deps, reply, err);
     throw err;
   }
@@ -204,7 +245,7 @@ export function authorizeGet(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  return guard(deps, reply, async () => {
+  return guard(deps, request, reply, async () => {
     let query: Record<string, string>;
     let repeated: OAuthError | undefined;
     try {
@@ -308,7 +349,7 @@ export function authorizePost(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  return guard(deps, reply, async () => {
+  return guard(deps, request, reply, async () => {
     const form = readParams(request);
     const req = openTransaction(deps, form['txn']);
     if (!req || !csrfValid(request, form['csrf'])) {

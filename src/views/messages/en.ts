@@ -31,8 +31,7 @@ export interface Messages {
   readonly mismatchMissingRedirect: string;
   readonly mismatchUnregisteredRedirect: string;
   readonly mismatchRedirectSent: (uri: string) => string;
-  readonly mismatchRegistered: (clientId: string, uris: readonly string[]) => string;
-  readonly mismatchSpacesHint: (sentKind: string, registeredKinds: readonly string[]) => string;
+  readonly mismatchAuditPointer: (requestId: string) => string;
   readonly duplicateParameter: (field: string) => string;
   readonly expiredTitle: string;
   readonly expiredMessage: string;
@@ -75,10 +74,8 @@ export const en: Messages = {
   mismatchUnregisteredRedirect:
     'This application asked to return to an address that is not registered.',
   mismatchRedirectSent: (uri) => `redirect_uri sent: ${uri}`,
-  mismatchRegistered: (clientId, uris) =>
-    `Registered for client_id "${clientId}": ${uris.join(', ') || '(none)'}`,
-  mismatchSpacesHint: (sentKind, kinds) =>
-    `The request comes from a Cisco Spaces ${sentKind} app, but only ${kinds.join('/')} redirect URIs are registered: is this a ${sentKind} app hitting a ${kinds.join('/')} configuration?`,
+  mismatchAuditPointer: (requestId) =>
+    `What is registered, and the full reason, are in Tessera's audit trail: tessera audit list --type authorize.mismatch (request id ${requestId}).`,
   duplicateParameter: (field) => `The request gives ${field} more than once.`,
   expiredTitle: 'This sign-in page has expired',
   expiredMessage: 'Please go back to the application and start the sign-in again.',
