@@ -12,6 +12,7 @@ import { createUser, disableUser } from '../../src/admin/users.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { formState } from '../helpers/html.js';
 import {
+  CSRF_COOKIE,
   CookieJar,
   SESSION_COOKIE,
   assertPageHeaders,
@@ -422,7 +423,7 @@ describe('authorization endpoint', () => {
       assert.ok(oldCookie);
       assert.ok(!isLoginPage(await browserGet(t, jar, authorizeUrl(spacesQuery()))));
 
-      const out = await browserPost(t, jar, '/oauth/logout', {});
+      const out = await browserPost(t, jar, '/oauth/logout', { csrf: jar.get(CSRF_COOKIE) ?? '' });
       assert.equal(out.statusCode, 200);
       assertPageHeaders(out);
       const cleared = setCookie(out, SESSION_COOKIE);

@@ -47,6 +47,12 @@ function renderAll(m: Messages): string[] {
     errorPage({ m, title: m.signedOutTitle, code: 'signed-out', message: m.signedOutMessage }),
     errorPage({
       m,
+      title: m.logoutRefusedTitle,
+      code: 'logout-refused',
+      message: m.logoutRefusedMessage,
+    }),
+    errorPage({
+      m,
       title: m.launchRefusedTitle,
       code: 'launch-refused',
       message: m.launchRefusedMessage,

@@ -381,12 +381,38 @@ export function authorizePost(
   });
 }
 
-/** POST /oauth/logout: ends the browser's login session. */
+/** The form's `csrf` field; a body readParams refuses (a repeated field) carries none. */
+function postedCsrf(request: FastifyRequest): string | undefined {
+  try {
+    return readParams(request)['csrf'];
+  } catch (err) {
+    if (err instanceof InvalidRequest) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * POST /oauth/logout: ends the browser's login session, given the CSRF token of one of our
+ * pages (the login page's or the tenant picker's). Without it any site could post a form
+ * that signs the user out; SameSite=Lax alone does not stop a same-site (sibling
+ * subdomain) page.
+ */
 export async function logoutEndpoint(
   deps: Deps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
+  if (!csrfValid(request, postedCsrf(request))) {
+    return sendPage(
+      reply,
+      403,
+      errorPage({
+        title: m.logoutRefusedTitle,
+        code: 'logout-refused',
+        message: m.logoutRefusedMessage,
+      }),
+    );
+  }
   await endSession(deps, request, reply);
   await sendPage(
     reply,

@@ -37,6 +37,8 @@ export interface Messages {
   readonly expiredMessage: string;
   readonly signedOutTitle: string;
   readonly signedOutMessage: string;
+  readonly logoutRefusedTitle: string;
+  readonly logoutRefusedMessage: string;
   readonly launchRefusedTitle: string;
   readonly launchRefusedMessage: string;
 }
@@ -81,6 +83,9 @@ export const en: Messages = {
   expiredMessage: 'Please go back to the application and start the sign-in again.',
   signedOutTitle: 'Signed out',
   signedOutMessage: 'You are signed out.',
+  logoutRefusedTitle: 'You were not signed out',
+  logoutRefusedMessage:
+    'This sign-out request did not come from a sign-in page of this site, so nothing was changed.',
   launchRefusedTitle: 'This app could not be opened',
   launchRefusedMessage:
     'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
