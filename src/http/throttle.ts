@@ -12,6 +12,12 @@ function storedKey(key: string): string {
 export interface ThrottleRule {
   readonly key: string;
   readonly limit: number;
+  /**
+   * Makes the rule soft: a failure at or over the limit blocks the key for 1 s, doubling with
+   * each further failure, capped at `maxWait` s from now, instead of until the window ends.
+   * Many callers together then slow a key down without keeping it shut.
+   */
+  readonly maxWait?: number;
 }
 
 /**
@@ -55,7 +61,12 @@ export class Throttle {
       const c = counts[i];
       if (c && c.count >= rule.limit) {
         if (this.blocked.size >= this.maxEntries) this.blocked.clear();
-        this.blocked.set(rule.key, c.windowStart + this.window);
+        this.blocked.set(
+          rule.key,
+          rule.maxWait === undefined
+            ? c.windowStart + this.window
+            : now + Math.min(2 ** (c.count - rule.limit), rule.maxWait),
+        );
       }
     });
     return this.retryAfter(rules.map((r) => r.key));

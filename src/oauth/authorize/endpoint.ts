@@ -162,7 +162,7 @@ async function showLogin(
       // Every failed login reads the same: it never tells whether the account exists.
       error:
         failure?.retryAfter !== undefined
-          ? m.lockedOut(Math.ceil(failure.retryAfter / 60))
+          ? m.lockedOut(failure.retryAfter)
           : failure
             ? m.loginFailed
             : undefined,
@@ -285,9 +285,11 @@ async function checkPassword(
 }
 
 /**
- * The login form's post: throttled per account (the email as typed, whether or not such an
- * account exists, so a lockout reveals nothing) and per IP; every outcome is audited. Sends
- * the failure or lockout page itself and returns undefined then.
+ * The login form's post, throttled three ways (the email as typed, whether or not such an
+ * account exists, so a refusal reveals nothing): hard per (account, IP), so one address
+ * cannot lock the owner out from elsewhere; softly per account, a short doubling wait that
+ * slows guesses spread over many addresses yet lets the owner in soon; hard per IP. Every
+ * outcome is audited. Sends the failure or wait page itself and returns undefined then.
  */
 async function logIn(
   deps: Deps,
@@ -299,9 +301,20 @@ async function logIn(
 ): Promise<User | undefined> {
   const email = (form['email'] ?? '').trim().toLowerCase();
   const origin = { clientId: client.id, ...requestOrigin(request) };
+  // Distinct prefixes: a typed email holding a newline and an IP must not name a pair's key.
   const rules = [
-    { key: `login:${email}`, limit: deps.config.loginFailureLimit },
-    { key: `login-ip:${request.ip}`, limit: deps.config.loginIpFailureLimit },
+    {
+      key: `login-pair:${email}\n${request.ip}`,
+      limit: deps.config.loginFailureLimit,
+      scope: 'this account from this IP',
+    },
+    {
+      key: `login-account:${email}`,
+      limit: deps.config.loginAccountFailureLimit,
+      maxWait: deps.config.loginMaxWait,
+      scope: 'this account',
+    },
+    { key: `login-ip:${request.ip}`, limit: deps.config.loginIpFailureLimit, scope: 'this IP' },
   ];
   const locked = deps.throttle.retryAfter(rules.map((r) => r.key));
   if (locked > 0) {
@@ -327,10 +340,11 @@ async function logIn(
   deps.metrics.logins.inc({ outcome: wait > 0 ? 'locked' : 'failed' });
   if (wait > 0) {
     deps.metrics.throttled.inc({ kind: 'login' });
+    const over = rules.filter((r) => deps.throttle.retryAfter([r.key]) > 0).map((r) => r.scope);
     await deps.audit.record({
       type: 'login.locked',
       userId: result.userId ?? null,
-      reason: `locked for ${wait} s`,
+      reason: `refused for ${wait} s: ${over.join(', ')}`,
       ...origin,
     });
     await showLogin(deps, request, reply, client, req, 429, {

@@ -12,7 +12,8 @@ export interface Messages {
   readonly passwordLabel: string;
   readonly signInButton: string;
   readonly loginFailed: string;
-  readonly lockedOut: (minutes: number) => string;
+  /** `seconds` until the next attempt is allowed. */
+  readonly lockedOut: (seconds: number) => string;
   readonly pickerTitle: (clientName: string) => string;
   readonly pickerHeading: string;
   readonly pickerLead: string;
@@ -53,8 +54,8 @@ export const en: Messages = {
   passwordLabel: 'Password',
   signInButton: 'Sign in',
   loginFailed: 'That email and password do not match an active account.',
-  lockedOut: (minutes) =>
-    `Too many sign-in attempts. Please wait ${minutes} minute(s) and try again.`,
+  lockedOut: (seconds) =>
+    `Too many sign-in attempts. Please try again in ${seconds < 120 ? `${seconds} second(s)` : `${Math.ceil(seconds / 60)} minute(s)`}.`,
   pickerTitle: (clientName) => `Choose an organisation — ${clientName}`,
   pickerHeading: 'Choose an organisation',
   pickerLead: 'for',
