@@ -9,6 +9,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { listAudit } from '../../src/admin/audit.js';
 import { createUser } from '../../src/admin/users.js';
+import { Throttle } from '../../src/http/throttle.js';
+import type { Store } from '../../src/store/store.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import {
   CookieJar,
@@ -202,6 +204,21 @@ describe('login throttling', () => {
         ['wrong password', '203.0.113.1'],
       ],
     );
+  });
+
+  test('a soft wait starts when the failure is answered: a slow store write does not use it up', async () => {
+    const slowStore = {
+      ...t.deps.store,
+      recordFailure: async (...args: Parameters<Store['recordFailure']>) => {
+        const counted = await t.deps.store.recordFailure(...args);
+        t.clock.advance(1);
+        return counted;
+      },
+    };
+    const throttle = new Throttle(slowStore, t.clock.read, WINDOW);
+    const rule = { key: 'login-account:slow@acme.example', limit: 1, maxWait: MAX_WAIT };
+    assert.equal(await throttle.fail([rule]), 1);
+    assert.equal(throttle.retryAfter([rule.key]), 1);
   });
 
   test('after the window the locked IP signs in again', async () => {
