@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { listAudit } from '../../src/admin/audit.js';
+import { applyBranding } from '../../src/admin/branding.js';
 import { updateClient } from '../../src/admin/clients.js';
 import { createUser } from '../../src/admin/users.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
@@ -23,7 +24,16 @@ const SANDBOX_EU = 'https://partners.dnaspaces.eu/partner/OAuthValidation';
 const LIVE = 'https://dnaspaces.io/partner/OAuthValidation';
 const CLIENT_NAME = 'Globex Occupancy Dashboard';
 /** What a stranger must not learn from the page: the client's registration. */
-const REGISTERED_SECRETS = [SANDBOX, SANDBOX_EU, 'partners.dnaspaces', CLIENT_NAME, 'sandbox'];
+const REGISTERED_SECRETS = [
+  SANDBOX,
+  SANDBOX_EU,
+  'partners.dnaspaces',
+  CLIENT_NAME,
+  'sandbox',
+  'Globex Brand',
+  'support.globex.example',
+  '/branding/',
+];
 
 type Page = Awaited<ReturnType<typeof browserGet>>;
 
@@ -55,6 +65,10 @@ describe('configuration mismatch: the page tells nothing registered, the audit t
       name: CLIENT_NAME,
       dialect: 'cisco-spaces',
       redirectUris: [SANDBOX, SANDBOX_EU],
+    });
+    await applyBranding(t.deps, 'client', 'dnaspaces', {
+      name: 'Globex Brand',
+      supportUrl: 'https://support.globex.example/help',
     });
   });
   after(() => t.close());
@@ -146,6 +160,7 @@ describe('configuration mismatch: the page tells nothing registered, the audit t
       authorizeUrl({ client_id: 'dnaspaces', redirect_uri: SANDBOX, response_type: 'code' }),
     );
     assert.ok(isLoginPage(page));
+    assert.ok(page.body.includes('Globex Brand'), 'the login page, past the checks, is branded');
     await updateClient(t.deps, 'dnaspaces', { redirectUris: [SANDBOX_EU] });
     try {
       const res = await submitLogin(t, jar, page, 'ann@acme.example', password);
