@@ -202,7 +202,7 @@ export const optionSchemas = {
   throttleWindow: {
     schema: seconds,
     default: 900,
-    doc: 'Window, seconds, over which failed client authentications and logins are counted; a throttled caller waits until it ends.',
+    doc: 'Window, seconds, over which failed client authentications and logins are counted; a caller over a hard limit waits until it ends.',
   },
   clientAuthFailureLimit: {
     schema: z.coerce.number().int().min(1),
@@ -217,7 +217,17 @@ export const optionSchemas = {
   loginFailureLimit: {
     schema: z.coerce.number().int().min(1),
     default: 5,
-    doc: 'Failed logins per account (email as typed) in a window before it is locked until the window ends.',
+    doc: 'Failed logins per (account, IP) in a window before that IP is locked out of that account (the email as typed) until the window ends; the account stays open to other addresses.',
+  },
+  loginAccountFailureLimit: {
+    schema: z.coerce.number().int().min(1),
+    default: 10,
+    doc: 'Failed logins per account, from any IP, in a window after which every attempt on it must wait: 1 s, doubling with each further failure up to `loginMaxWait`.',
+  },
+  loginMaxWait: {
+    schema: z.coerce.number().int().min(1).max(3600),
+    default: 60,
+    doc: 'Cap, seconds, on the per-account wait of `loginAccountFailureLimit`: the owner at another address is kept waiting at most this long after the last failure.',
   },
   loginIpFailureLimit: {
     schema: z.coerce.number().int().min(1),

@@ -12,6 +12,12 @@ function storedKey(key: string): string {
 export interface ThrottleRule {
   readonly key: string;
   readonly limit: number;
+  /**
+   * Makes the rule soft: a failure at or over the limit blocks the key for 1 s, doubling with
+   * each further failure, capped at `maxWait` s from now, instead of until the window ends.
+   * Many callers together then slow a key down without keeping it shut.
+   */
+  readonly maxWait?: number;
 }
 
 /**
@@ -34,7 +40,10 @@ export class Throttle {
 
   /** Seconds until none of `keys` is blocked (0: go ahead). Local only. */
   retryAfter(keys: readonly string[]): number {
-    const now = this.clock();
+    return this.waitAt(keys, this.clock());
+  }
+
+  private waitAt(keys: readonly string[], now: number): number {
     let wait = 0;
     for (const key of keys) {
       const until = this.blocked.get(key);
@@ -47,17 +56,28 @@ export class Throttle {
 
   /** Counts a failure against each rule's key; returns seconds to wait if any is now over its limit. */
   async fail(rules: readonly ThrottleRule[]): Promise<number> {
-    const now = this.clock();
+    const at = this.clock();
     const counts = await Promise.all(
-      rules.map((r) => this.store.recordFailure(storedKey(r.key), now, this.window)),
+      rules.map((r) => this.store.recordFailure(storedKey(r.key), at, this.window)),
     );
+    // A soft wait runs from the answer, not from before the store write: a slow write (or a
+    // second boundary crossed during it) must not use up a 1 s wait before it is told.
+    const now = this.clock();
     rules.forEach((rule, i) => {
       const c = counts[i];
       if (c && c.count >= rule.limit) {
         if (this.blocked.size >= this.maxEntries) this.blocked.clear();
-        this.blocked.set(rule.key, c.windowStart + this.window);
+        this.blocked.set(
+          rule.key,
+          rule.maxWait === undefined
+            ? c.windowStart + this.window
+            : now + Math.min(2 ** (c.count - rule.limit), rule.maxWait),
+        );
       }
     });
-    return this.retryAfter(rules.map((r) => r.key));
+    return this.waitAt(
+      rules.map((r) => r.key),
+      now,
+    );
   }
 }

@@ -14,9 +14,12 @@ export const AUDIT_EVENT_TYPES = {
   'token.revoked': 'a client revoked a token (RFC 7009)',
   'revocation.refused':
     "a client presented another client's token for revocation; nothing was revoked (RFC 7009 §2.1)",
+  'authorize.mismatch':
+    'an authorization request named an unknown client or an unregistered redirect URI; the page said only which field, the reason holds what was sent and what is registered',
   'login.succeeded': 'a user signed in at the authorization endpoint',
   'login.failed': 'a sign-in failed (the reason says why; the page did not)',
-  'login.locked': 'an account or IP went over its failed-login limit',
+  'login.locked':
+    'an (account, IP) pair, an account or an IP went over its failed-login limit; the reason names which',
   'launch.accepted': 'a Cisco Spaces launch token was accepted and a session opened',
   'launch.refused': 'a Cisco Spaces launch was refused',
   'client.created': 'a client was registered',

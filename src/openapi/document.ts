@@ -415,10 +415,30 @@ function browserPaths(): Record<string, Schema> {
         id: 'logout',
         tag: 'pages',
         summary: 'Ends the browser’s login session',
+        body: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                properties: {
+                  csrf: {
+                    type: 'string',
+                    description: `The hidden \`csrf\` field of a login or tenant-picker page; equals the \`${CSRF_COOKIE}\` cookie.`,
+                  },
+                },
+                required: ['csrf'],
+              },
+            },
+          },
+        },
         responses: {
           '200': page('The signed-out page; the session cookie is cleared.', {
             'Set-Cookie': header('SetSessionCookie'),
           }),
+          '403': page(
+            'No CSRF token, or not the one of this browser’s `tessera_csrf` cookie (`logout-refused`): the session stays.',
+          ),
           ...STORE_FAILURES,
         },
       }),

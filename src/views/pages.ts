@@ -197,7 +197,11 @@ export function errorPage(e: ErrorPageInput): string {
   );
 }
 
-/** The end-user message and the administrator's lines for a configuration mismatch. */
+/**
+ * The end-user message and the administrator's lines for a configuration mismatch: only what
+ * the request itself sent. Anyone can open the link, so what the client has registered stays
+ * in the audit trail (`authorize.mismatch`).
+ */
 export function mismatchText(
   problem: MismatchProblem,
   m: Messages = messages,
@@ -211,29 +215,22 @@ export function mismatchText(
         details: [m.mismatchUnknownClientDetail(problem.clientId)],
       };
     case 'missing-redirect':
-      return {
-        message: m.mismatchMissingRedirect,
-        details: [m.mismatchRegistered(problem.clientId, problem.registered)],
-      };
+      return { message: m.mismatchMissingRedirect, details: [] };
     case 'unregistered-redirect':
       return {
         message: m.mismatchUnregisteredRedirect,
-        details: [
-          m.mismatchRedirectSent(problem.sent),
-          m.mismatchRegistered(problem.clientId, problem.registered),
-          ...(problem.spaces
-            ? [m.mismatchSpacesHint(problem.spaces.sent, problem.spaces.registered)]
-            : []),
-        ],
+        details: [m.mismatchRedirectSent(problem.sent)],
       };
     case 'repeated':
       return { message: m.duplicateParameter(problem.field), details: [] };
   }
 }
 
+/** `requestId` lets the administrator find the audit event that holds the whole reason. */
 export function mismatchPage(
   field: string,
   problem: MismatchProblem,
+  requestId: string,
   m: Messages = messages,
 ): string {
   const { message, details } = mismatchText(problem, m);
@@ -243,7 +240,11 @@ export function mismatchPage(
     code: 'configuration-mismatch',
     message,
     advice: m.endUserAdvice,
-    admin: { lead: m.mismatchAdminLead, field, details },
+    admin: {
+      lead: m.mismatchAdminLead,
+      field,
+      details: [...details, m.mismatchAuditPointer(requestId)],
+    },
   });
 }
 

@@ -249,7 +249,7 @@ describe('pages in a real browser', { skip, timeout: 180_000 }, () => {
     await check(page, 'login-wrong-password');
   });
 
-  test('lockout: the second failure (limit 2) locks the account with a 429 page', async () => {
+  test('lockout: the second failure (limit 2) from one address locks it out of the account: a 429 page', async () => {
     const page = await freshPage();
     await page.goto(authorizeUrl('s2'));
     let status = 0;

@@ -19,6 +19,7 @@ import { openRuntime } from '../../src/server/runtime.js';
 import { newMasterKey, runCli } from '../helpers/cli.js';
 import { type FreshPostgresDatabase, createPostgresDatabase } from '../helpers/engines.js';
 import { cookieHeader, formState } from '../helpers/html.js';
+import { loginForm, postLogin } from '../helpers/login.js';
 import { freePort } from '../helpers/postgres.js';
 import { type HttpResult, type RunningServer, postForm, startServer } from '../helpers/server.js';
 
@@ -171,6 +172,8 @@ describe('many nodes on one PostgreSQL', { skip }, () => {
             '4',
             '--client-auth-failure-limit',
             '4',
+            '--login-account-failure-limit',
+            '3',
           ],
         }),
       ),
@@ -241,6 +244,27 @@ describe('many nodes on one PostgreSQL', { skip }, () => {
     assert.equal((await clientCredentials(node(2), client)).status, 401);
     const onA = await clientCredentials(node(0), wrong);
     assert.ok(Number(onA.headers.get('retry-after')) > 0, 'A refuses with Retry-After');
+  });
+
+  it('counts failed logins for an account across nodes: the node that sees the limit-th makes it wait', async () => {
+    const guesser = {
+      clientId: 'web',
+      redirectUri: REDIRECT_URI,
+      email: 'nobody@example.com',
+      password: 'guess',
+    };
+    for (const n of [node(0), node(1)]) {
+      const res = await postLogin(n.url, await loginForm(n.url, guesser));
+      assert.equal(res.status, 401, await res.text());
+    }
+    // C has seen no failure of this account, but the count is shared: the third one waits.
+    const third = await postLogin(node(2).url, await loginForm(node(2).url, guesser));
+    assert.equal(third.status, 429, await third.text());
+    assert.equal(third.headers.get('retry-after'), '1');
+    // The wait is the account's alone: another account signs in from the same address.
+    const owner = { ...guesser, email: EMAIL, password: PASSWORD };
+    const signedIn = await postLogin(node(2).url, await loginForm(node(2).url, owner));
+    assert.equal(signedIn.status, 303, await signedIn.text());
   });
 
   it('refuses at introspection on B a token revoked on A', async () => {

@@ -214,17 +214,19 @@ export async function browserGet(
   return res;
 }
 
-/** A form POST with the jar's cookies, as a browser submits it. */
+/** A form POST with the jar's cookies, as a browser (at `remoteAddress`, if given) submits it. */
 export async function browserPost(
   t: TestApp,
   jar: CookieJar,
   url: string,
   form: Record<string, string>,
+  remoteAddress?: string,
 ): Promise<LightMyRequestResponse> {
   const cookie = jar.header(url);
   const res = await t.app.inject({
     method: 'POST',
     url,
+    ...(remoteAddress !== undefined && { remoteAddress }),
     payload: new URLSearchParams(form).toString(),
     headers: {
       'content-type': 'application/x-www-form-urlencoded',
@@ -239,15 +241,22 @@ export function authorizeUrl(query: Record<string, string>): string {
   return `/oauth/authorize?${new URLSearchParams(query).toString()}`;
 }
 
-/** Submits the login form of `page` (a login page response). */
+/** Submits the login form of `page` (a login page response), from `remoteAddress` if given. */
 export function submitLogin(
   t: TestApp,
   jar: CookieJar,
   page: LightMyRequestResponse,
   email: string,
   password: string,
+  remoteAddress?: string,
 ): Promise<LightMyRequestResponse> {
-  return browserPost(t, jar, '/oauth/authorize', { ...formState(page.body), email, password });
+  return browserPost(
+    t,
+    jar,
+    '/oauth/authorize',
+    { ...formState(page.body), email, password },
+    remoteAddress,
+  );
 }
 
 /** Submits the tenant picker of `page` with `tenant` chosen. */

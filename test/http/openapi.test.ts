@@ -536,7 +536,10 @@ describe('OpenAPI document, default configuration', () => {
       ...form({ token: 'not-a-launch-token', version: '1' }),
     });
     assert.equal(launch.statusCode, 401);
-    assert.equal((await browser({ method: 'POST', url: '/oauth/logout' })).statusCode, 200);
+    assert.equal((await browser({ method: 'POST', url: '/oauth/logout' })).statusCode, 403);
+    const logout = { method: 'POST', url: '/oauth/logout' };
+    const csrf = formState(login.body).csrf;
+    assert.equal((await browser({ ...logout, ...form({ csrf }) })).statusCode, 200);
   });
 
   test('RFC 6749 errors, each a documented status and body', async () => {

@@ -79,6 +79,8 @@ describe('audit event types, login metrics and store outages', () => {
       () => undefined,
     );
     const code = codeOf(await authorize(t, new CookieJar(), q, USER));
+    const mismatch = { method: 'GET', url: '/oauth/authorize?client_id=nope' } as const;
+    assert.equal((await t.app.inject(mismatch)).statusCode, 400); // authorize.mismatch
     const redeem = {
       code,
       grant_type: 'authorization_code',

@@ -41,10 +41,16 @@ function renderAll(m: Messages): string[] {
       ],
     }),
     ...problems.map((p) =>
-      mismatchPage(p.kind.includes('redirect') ? 'redirect_uri' : 'client_id', p, m),
+      mismatchPage(p.kind.includes('redirect') ? 'redirect_uri' : 'client_id', p, 'req-1', m),
     ),
     errorPage({ m, title: m.expiredTitle, code: 'login-expired', message: m.expiredMessage }),
     errorPage({ m, title: m.signedOutTitle, code: 'signed-out', message: m.signedOutMessage }),
+    errorPage({
+      m,
+      title: m.logoutRefusedTitle,
+      code: 'logout-refused',
+      message: m.logoutRefusedMessage,
+    }),
     errorPage({
       m,
       title: m.launchRefusedTitle,

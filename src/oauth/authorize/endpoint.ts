@@ -14,6 +14,7 @@ import { AccessDenied, InvalidRequest, type OAuthError } from '../errors.js';
 import {
   type AuthorizationRequest,
   ConfigurationMismatch,
+  type MismatchProblem,
   RedirectableError,
   trustedClient,
   validateAuthorizationRequest,
@@ -161,7 +162,7 @@ async function showLogin(
       // Every failed login reads the same: it never tells whether the account exists.
       error:
         failure?.retryAfter !== undefined
-          ? m.lockedOut(Math.ceil(failure.retryAfter / 60))
+          ? m.lockedOut(failure.retryAfter)
           : failure
             ? m.loginFailed
             : undefined,
@@ -169,13 +170,53 @@ async function showLogin(
   );
 }
 
-/** Wraps both handlers: trust failures become the mismatch page, others go back by redirect. */
-async function guard(deps: Deps, reply: FastifyReply, body: () => Promise<void>): Promise<void> {
+/**
+ * The whole mismatch for the audit trail: what is registered first, so a long hostile value
+ * sent cannot push it past the reason's length limit.
+ */
+function mismatchReason(problem: MismatchProblem): string {
+  const list = (uris: readonly string[]) => uris.join(', ') || '(none)';
+  switch (problem.kind) {
+    case 'missing-client':
+      return 'client_id missing';
+    case 'unknown-client':
+      return 'client_id not registered';
+    case 'missing-redirect':
+      return `redirect_uri missing; registered: ${list(problem.registered)}`;
+    case 'unregistered-redirect': {
+      const hint = problem.spaces
+        ? `; the request comes from a Cisco Spaces ${problem.spaces.sent} app, but only ${problem.spaces.registered.join('/')} redirect URIs are registered`
+        : '';
+      return `redirect_uri not registered; registered: ${list(problem.registered)}${hint}; sent: ${problem.sent}`;
+    }
+    case 'repeated':
+      return `${problem.field} given more than once`;
+  }
+}
+
+/**
+ * Wraps both handlers: trust failures become the mismatch page (which anyone may see, so it
+ * names only the field; the audit event has the rest), others go back by redirect.
+ */
+async function guard(
+  deps: Deps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  body: () => Promise<void>,
+): Promise<void> {
   try {
     await body();
   } catch (err) {
-    if (err instanceof ConfigurationMismatch)
-      return sendPage(reply, 400, mismatchPage(err.field, err.problem));
+    if (err instanceof ConfigurationMismatch) {
+      const { problem } = err;
+      await deps.audit.record({
+        type: 'authorize.mismatch',
+        clientId: 'clientId' in problem ? problem.clientId : null,
+        reason: mismatchReason(problem),
+        ...requestOrigin(request),
+      });
+      return sendPage(reply, 400, mismatchPage(err.field, problem, request.id));
+    }
     if (err instanceof RedirectableError) return redirectError(deps, reply, err);
     throw err;
   }
@@ -204,7 +245,7 @@ export function authorizeGet(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  return guard(deps, reply, async () => {
+  return guard(deps, request, reply, async () => {
     let query: Record<string, string>;
     let repeated: OAuthError | undefined;
     try {
@@ -244,9 +285,11 @@ async function checkPassword(
 }
 
 /**
- * The login form's post: throttled per account (the email as typed, whether or not such an
- * account exists, so a lockout reveals nothing) and per IP; every outcome is audited. Sends
- * the failure or lockout page itself and returns undefined then.
+ * The login form's post, throttled three ways (the email as typed, whether or not such an
+ * account exists, so a refusal reveals nothing): hard per (account, IP), so one address
+ * cannot lock the owner out from elsewhere; softly per account, a short doubling wait that
+ * slows guesses spread over many addresses yet lets the owner in soon; hard per IP. Every
+ * outcome is audited. Sends the failure or wait page itself and returns undefined then.
  */
 async function logIn(
   deps: Deps,
@@ -258,9 +301,20 @@ async function logIn(
 ): Promise<User | undefined> {
   const email = (form['email'] ?? '').trim().toLowerCase();
   const origin = { clientId: client.id, ...requestOrigin(request) };
+  // Distinct prefixes: a typed email holding a newline and an IP must not name a pair's key.
   const rules = [
-    { key: `login:${email}`, limit: deps.config.loginFailureLimit },
-    { key: `login-ip:${request.ip}`, limit: deps.config.loginIpFailureLimit },
+    {
+      key: `login-pair:${email}\n${request.ip}`,
+      limit: deps.config.loginFailureLimit,
+      scope: 'this account from this IP',
+    },
+    {
+      key: `login-account:${email}`,
+      limit: deps.config.loginAccountFailureLimit,
+      maxWait: deps.config.loginMaxWait,
+      scope: 'this account',
+    },
+    { key: `login-ip:${request.ip}`, limit: deps.config.loginIpFailureLimit, scope: 'this IP' },
   ];
   const locked = deps.throttle.retryAfter(rules.map((r) => r.key));
   if (locked > 0) {
@@ -286,10 +340,11 @@ async function logIn(
   deps.metrics.logins.inc({ outcome: wait > 0 ? 'locked' : 'failed' });
   if (wait > 0) {
     deps.metrics.throttled.inc({ kind: 'login' });
+    const over = rules.filter((r) => deps.throttle.retryAfter([r.key]) > 0).map((r) => r.scope);
     await deps.audit.record({
       type: 'login.locked',
       userId: result.userId ?? null,
-      reason: `locked for ${wait} s`,
+      reason: `refused for ${wait} s: ${over.join(', ')}`,
       ...origin,
     });
     await showLogin(deps, request, reply, client, req, 429, {
@@ -308,7 +363,7 @@ export function authorizePost(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  return guard(deps, reply, async () => {
+  return guard(deps, request, reply, async () => {
     const form = readParams(request);
     const req = openTransaction(deps, form['txn']);
     if (!req || !csrfValid(request, form['csrf'])) {
@@ -340,12 +395,38 @@ export function authorizePost(
   });
 }
 
-/** POST /oauth/logout: ends the browser's login session. */
+/** The form's `csrf` field; a body readParams refuses (a repeated field) carries none. */
+function postedCsrf(request: FastifyRequest): string | undefined {
+  try {
+    return readParams(request)['csrf'];
+  } catch (err) {
+    if (err instanceof InvalidRequest) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * POST /oauth/logout: ends the browser's login session, given the CSRF token of one of our
+ * pages (the login page's or the tenant picker's). Without it any site could post a form
+ * that signs the user out; SameSite=Lax alone does not stop a same-site (sibling
+ * subdomain) page.
+ */
 export async function logoutEndpoint(
   deps: Deps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
+  if (!csrfValid(request, postedCsrf(request))) {
+    return sendPage(
+      reply,
+      403,
+      errorPage({
+        title: m.logoutRefusedTitle,
+        code: 'logout-refused',
+        message: m.logoutRefusedMessage,
+      }),
+    );
+  }
   await endSession(deps, request, reply);
   await sendPage(
     reply,

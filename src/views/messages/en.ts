@@ -12,7 +12,8 @@ export interface Messages {
   readonly passwordLabel: string;
   readonly signInButton: string;
   readonly loginFailed: string;
-  readonly lockedOut: (minutes: number) => string;
+  /** `seconds` until the next attempt is allowed. */
+  readonly lockedOut: (seconds: number) => string;
   readonly pickerTitle: (clientName: string) => string;
   readonly pickerHeading: string;
   readonly pickerLead: string;
@@ -31,13 +32,14 @@ export interface Messages {
   readonly mismatchMissingRedirect: string;
   readonly mismatchUnregisteredRedirect: string;
   readonly mismatchRedirectSent: (uri: string) => string;
-  readonly mismatchRegistered: (clientId: string, uris: readonly string[]) => string;
-  readonly mismatchSpacesHint: (sentKind: string, registeredKinds: readonly string[]) => string;
+  readonly mismatchAuditPointer: (requestId: string) => string;
   readonly duplicateParameter: (field: string) => string;
   readonly expiredTitle: string;
   readonly expiredMessage: string;
   readonly signedOutTitle: string;
   readonly signedOutMessage: string;
+  readonly logoutRefusedTitle: string;
+  readonly logoutRefusedMessage: string;
   readonly launchRefusedTitle: string;
   readonly launchRefusedMessage: string;
 }
@@ -52,8 +54,8 @@ export const en: Messages = {
   passwordLabel: 'Password',
   signInButton: 'Sign in',
   loginFailed: 'That email and password do not match an active account.',
-  lockedOut: (minutes) =>
-    `Too many sign-in attempts. Please wait ${minutes} minute(s) and try again.`,
+  lockedOut: (seconds) =>
+    `Too many sign-in attempts. Please try again in ${seconds < 120 ? `${seconds} second(s)` : `${Math.ceil(seconds / 60)} minute(s)`}.`,
   pickerTitle: (clientName) => `Choose an organisation — ${clientName}`,
   pickerHeading: 'Choose an organisation',
   pickerLead: 'for',
@@ -75,15 +77,16 @@ export const en: Messages = {
   mismatchUnregisteredRedirect:
     'This application asked to return to an address that is not registered.',
   mismatchRedirectSent: (uri) => `redirect_uri sent: ${uri}`,
-  mismatchRegistered: (clientId, uris) =>
-    `Registered for client_id "${clientId}": ${uris.join(', ') || '(none)'}`,
-  mismatchSpacesHint: (sentKind, kinds) =>
-    `The request comes from a Cisco Spaces ${sentKind} app, but only ${kinds.join('/')} redirect URIs are registered: is this a ${sentKind} app hitting a ${kinds.join('/')} configuration?`,
+  mismatchAuditPointer: (requestId) =>
+    `What is registered, and the full reason, are in Tessera's audit trail: tessera audit list --type authorize.mismatch (request id ${requestId}).`,
   duplicateParameter: (field) => `The request gives ${field} more than once.`,
   expiredTitle: 'This sign-in page has expired',
   expiredMessage: 'Please go back to the application and start the sign-in again.',
   signedOutTitle: 'Signed out',
   signedOutMessage: 'You are signed out.',
+  logoutRefusedTitle: 'You were not signed out',
+  logoutRefusedMessage:
+    'This sign-out request did not come from a sign-in page of this site, so nothing was changed.',
   launchRefusedTitle: 'This app could not be opened',
   launchRefusedMessage:
     'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
