@@ -9,8 +9,9 @@ import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use consumes the token in one
  * conditional UPDATE and issues a successor in the same family. Presenting a rotated token
  * again is reuse and revokes the whole family and its access tokens — unless the client has
- * `refresh_grace` and the successor was never used, in which case the unused successor is
- * revoked and replaced (a client that lost the response can retry).
+ * `refresh_grace` seconds, the token was rotated at most that long ago and its successor was
+ * never used: then the unused successor is revoked and replaced in one transaction (a client
+ * that lost the response can retry; a stolen old token works only within the window).
  */
 export const refreshToken: Grant = {
   grantType: 'refresh_token',
@@ -43,7 +44,13 @@ export const refreshToken: Grant = {
         throw new InvalidGrant('refresh token expired');
       // It was live when read and is not now: it has been rotated (by us earlier or a racer).
       const graceRetry =
-        client.refreshGrace && (await deps.store.reclaimUnusedSuccessor(token.id, now));
+        client.refreshGrace > 0 &&
+        (await deps.store.replaceUnusedSuccessor(
+          token.id,
+          now - client.refreshGrace,
+          now,
+          successor,
+        ));
       if (!graceRetry) {
         await deps.store.revokeRefreshFamily(
           token.familyId,
@@ -60,7 +67,6 @@ export const refreshToken: Grant = {
         });
         throw new InvalidGrant('refresh token already used; its grant has been revoked');
       }
-      await deps.store.insertRefreshToken(successor);
     };
     const subject = await resolveSubject(deps, client, token.userId, token.tenantId);
     const scopes = requested.length > 0 ? requested : granted;
