@@ -11,7 +11,8 @@ import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
  * again is reuse and revokes the whole family and its access tokens — unless the client has
  * `refresh_grace` seconds, the token was rotated at most that long ago and its successor was
  * never used: then the unused successor is revoked and replaced in one transaction (a client
- * that lost the response can retry; a stolen old token works only within the window).
+ * that lost the response can retry; a stolen old token works only within the window, and
+ * once the real client presents the successor the replay superseded, the family is revoked).
  */
 export const refreshToken: Grant = {
   grantType: 'refresh_token',
@@ -39,10 +40,14 @@ export const refreshToken: Grant = {
     // (after the access token is signed), so a failure in between never strands a client.
     const storeRefreshToken = async (successor: RefreshToken): Promise<void> => {
       if (await deps.store.rotateRefreshToken(hash, now, successor)) return;
-      if (token.revokedAt !== null) throw new InvalidGrant('refresh token revoked');
+      // A revoked token that was never used is a successor superseded by a grace retry (or
+      // one of a family already revoked): whoever presents it received it, so one of the two
+      // holders of the family is not its client — reuse. Any other revoked token is just dead.
+      const superseded = token.rotatedAt === null && token.parentId !== null;
+      if (token.revokedAt !== null && !superseded) throw new InvalidGrant('refresh token revoked');
       if (token.expiresAt <= now || token.idleExpiresAt <= now)
         throw new InvalidGrant('refresh token expired');
-      // It was live when read and is not now: it has been rotated (by us earlier or a racer).
+      // Else it was live when read and is not now: rotated (by us earlier or a racer).
       const graceRetry =
         client.refreshGrace > 0 &&
         (await deps.store.replaceUnusedSuccessor(
@@ -62,7 +67,7 @@ export const refreshToken: Grant = {
           clientId: client.id,
           tenantId: token.tenantId,
           userId: token.userId,
-          reason: `rotated refresh token presented again; family ${token.familyId} revoked`,
+          reason: `${token.revokedAt === null ? 'rotated' : 'superseded'} refresh token presented again; family ${token.familyId} revoked`,
           ...requestOrigin(ctx.request),
         });
         throw new InvalidGrant('refresh token already used; its grant has been revoked');
