@@ -605,7 +605,7 @@ describe('management commands', { timeout: 900_000 }, () => {
       for (const bad of ['301', '-1', '1.5', 'ten', '1e1', ''])
         oneLineError(
           await ws.cli(['client', 'update', id, '--refresh-grace', bad]),
-          /refresh-grace/,
+          /refresh.grace/,
         );
       // The refusals changed nothing.
       assert.equal(jsonObject(await ws.cli(['--json', 'client', 'show', id]))['refresh_grace'], 0);
