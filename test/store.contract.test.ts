@@ -4,8 +4,9 @@
  * actually landed in the tables.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { beforeEach, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
+import { up as upRefreshGraceSeconds } from '../src/store/sql/migrations/0006_refresh_grace_seconds.js';
 import type { Database } from '../src/store/sql/schema.js';
 import {
   type AuthorizationCode,
@@ -61,7 +62,7 @@ function newClient(id: string, overrides: Partial<NewClient> = {}): NewClient {
     audience: null,
     accessTokenTtl: null,
     refreshTokenTtl: null,
-    refreshGrace: false,
+    refreshGrace: 0,
     requirePkce: false,
     createdAt: T0,
     updatedAt: T0,
@@ -470,7 +471,7 @@ forEachEngine('store contract', (t, engine) => {
         audience: 'https://api.example',
         accessTokenTtl: 900,
         refreshTokenTtl: 86400,
-        refreshGrace: true,
+        refreshGrace: 30,
         requirePkce: true,
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
@@ -496,7 +497,7 @@ forEachEngine('store contract', (t, engine) => {
         audience: 'https://api.example',
         accessTokenTtl: 900,
         refreshTokenTtl: 86400,
-        refreshGrace: true,
+        refreshGrace: 30,
         requirePkce: true,
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
@@ -504,6 +505,14 @@ forEachEngine('store contract', (t, engine) => {
       assert.deepEqual(await t().store.getClient('spaces'), expected);
       assert.equal(await t().store.getClient('nope'), undefined);
       assert.equal(await count(t().db, 'client_tenants'), 2);
+    });
+
+    it('migration 0006 turns the old refresh-grace flag (1: on) into 30 s and keeps 0 off', async () => {
+      await t().store.createClient(newClient('flagged', { refreshGrace: 1 }));
+      await t().store.createClient(newClient('off'));
+      await upRefreshGraceSeconds(t().db as unknown as Kysely<unknown>);
+      assert.equal((await t().store.getClient('flagged'))?.refreshGrace, 30);
+      assert.equal((await t().store.getClient('off'))?.refreshGrace, 0);
     });
 
     it('creates a public client without tenants', async () => {
@@ -514,7 +523,7 @@ forEachEngine('store contract', (t, engine) => {
       assert.deepEqual(got?.grants, ['client_credentials']);
       assert.deepEqual(got?.redirectUris, []);
       assert.equal(got?.requirePkce, true);
-      assert.equal(got?.refreshGrace, false);
+      assert.equal(got?.refreshGrace, 0);
     });
 
     it('lists clients ordered by id, each with its own bindings', async () => {
@@ -570,7 +579,7 @@ forEachEngine('store contract', (t, engine) => {
         scopes: ['x', 'y'],
         redirectUris: ['https://cb.example/1'],
         audience: null,
-        refreshGrace: true,
+        refreshGrace: 10,
         updatedAt: T0 + 50,
       });
       const expected: Client = {
@@ -580,7 +589,7 @@ forEachEngine('store contract', (t, engine) => {
         scopes: ['x', 'y'],
         redirectUris: ['https://cb.example/1'],
         audience: null,
-        refreshGrace: true,
+        refreshGrace: 10,
         updatedAt: T0 + 50,
       };
       assert.deepEqual(updated, expected);
@@ -793,34 +802,80 @@ forEachEngine('store contract', (t, engine) => {
       assert.equal((await t().store.findRefreshToken('hash-r1'))?.rotatedAt, null);
     });
 
-    it('reclaims an unused successor once, and it can no longer be used', async () => {
-      await t().store.insertRefreshToken(refreshToken('parent', { rotatedAt: T0 + 10 }));
-      await t().store.insertRefreshToken(refreshToken('child', { parentId: 'parent' }));
-      await t().store.insertRefreshToken(refreshToken('other', { parentId: 'someone-else' }));
-      assert.equal(await t().store.reclaimUnusedSuccessor('parent', T0 + 20), true);
-      assert.equal((await t().store.findRefreshToken('hash-child'))?.revokedAt, T0 + 20);
-      assert.equal(await t().store.rotateRefreshToken('hash-child', T0 + 21), false);
-      assert.equal(await t().store.reclaimUnusedSuccessor('parent', T0 + 22), false);
-      assert.equal((await t().store.findRefreshToken('hash-child'))?.revokedAt, T0 + 20);
-      // Neither the parent nor an unrelated token is touched.
-      const parent = await t().store.findRefreshToken('hash-parent');
-      assert.deepEqual([parent?.rotatedAt, parent?.revokedAt], [T0 + 10, null]);
-      assert.equal((await t().store.findRefreshToken('hash-other'))?.revokedAt, null);
-    });
+    describe('grace retry (replaceUnusedSuccessor)', () => {
+      const successor = (id: string) =>
+        refreshToken(id, { parentId: 'parent', createdAt: T0 + 20 });
+      beforeEach(async () => {
+        await t().store.insertRefreshToken(refreshToken('parent', { rotatedAt: T0 + 10 }));
+        await t().store.insertRefreshToken(refreshToken('child', { parentId: 'parent' }));
+        await t().store.insertRefreshToken(refreshToken('other', { parentId: 'someone-else' }));
+      });
+      const state = async (id: string) => {
+        const r = await t().store.findRefreshToken(`hash-${id}`);
+        return r && [r.rotatedAt, r.revokedAt];
+      };
 
-    it('does not reclaim a successor that has been used', async () => {
-      await t().store.insertRefreshToken(refreshToken('parent', { rotatedAt: T0 + 10 }));
-      await t().store.insertRefreshToken(refreshToken('child', { parentId: 'parent' }));
-      assert.equal(await t().store.rotateRefreshToken('hash-child', T0 + 15), true);
-      assert.equal(await t().store.reclaimUnusedSuccessor('parent', T0 + 20), false);
-      const child = await t().store.findRefreshToken('hash-child');
-      assert.deepEqual([child?.rotatedAt, child?.revokedAt], [T0 + 15, null]);
-    });
+      it('revokes the unused successor and stores its replacement, which is replaceable in turn', async () => {
+        const next = successor('next');
+        assert.equal(await t().store.replaceUnusedSuccessor('parent', T0, T0 + 20, next), true);
+        assert.deepEqual(await state('child'), [null, T0 + 20]);
+        assert.deepEqual(await t().store.findRefreshToken('hash-next'), next);
+        assert.equal(await t().store.rotateRefreshToken('hash-child', T0 + 21), false);
+        // A second retry replaces the replacement; the first one keeps its revocation time.
+        assert.equal(
+          await t().store.replaceUnusedSuccessor('parent', T0, T0 + 22, successor('again')),
+          true,
+        );
+        assert.deepEqual(await state('next'), [null, T0 + 22]);
+        assert.deepEqual(await state('child'), [null, T0 + 20]);
+        assert.deepEqual(await state('again'), [null, null]);
+        // Neither the parent nor an unrelated token is touched.
+        assert.deepEqual(await state('parent'), [T0 + 10, null]);
+        assert.deepEqual(await state('other'), [null, null]);
+      });
 
-    it('reclaims nothing for a token without successors', async () => {
-      await t().store.insertRefreshToken(refreshToken('lonely'));
-      assert.equal(await t().store.reclaimUnusedSuccessor('lonely', T0), false);
-      assert.equal(await t().store.reclaimUnusedSuccessor('unknown', T0), false);
+      it('only for a parent rotated at or after rotatedSince', async () => {
+        assert.equal(
+          await t().store.replaceUnusedSuccessor('parent', T0 + 11, T0 + 41, successor('late')),
+          false,
+        );
+        assert.deepEqual(await state('child'), [null, null]);
+        assert.equal(await t().store.findRefreshToken('hash-late'), undefined);
+        assert.equal(
+          await t().store.replaceUnusedSuccessor('parent', T0 + 10, T0 + 40, successor('edge')),
+          true,
+        );
+      });
+
+      it('not for a revoked parent, a used successor, or a token without successors', async () => {
+        await t().store.insertRefreshToken(
+          refreshToken('dead', { rotatedAt: T0 + 10, revokedAt: T0 + 15 }),
+        );
+        await t().store.insertRefreshToken(refreshToken('dead-child', { parentId: 'dead' }));
+        assert.equal(await t().store.rotateRefreshToken('hash-child', T0 + 15), true);
+        for (const parent of ['dead', 'parent', 'other', 'unknown'])
+          assert.equal(
+            await t().store.replaceUnusedSuccessor(parent, T0, T0 + 20, successor(`x-${parent}`)),
+            false,
+            parent,
+          );
+        assert.deepEqual(await state('dead-child'), [null, null]);
+        assert.deepEqual(await state('child'), [T0 + 15, null]);
+        assert.equal(await count(t().db, 'refresh_tokens'), 5);
+      });
+
+      it('revokes nothing when the replacement cannot be stored (one transaction)', async () => {
+        // The replacement's token_hash is taken: a real constraint violation at the insert.
+        const clash = successor('clash');
+        await assert.rejects(
+          t().store.replaceUnusedSuccessor('parent', T0, T0 + 20, {
+            ...clash,
+            tokenHash: 'hash-other',
+          }),
+        );
+        assert.deepEqual(await state('child'), [null, null]);
+        assert.equal(await t().store.replaceUnusedSuccessor('parent', T0, T0 + 21, clash), true);
+      });
     });
 
     it('revokes a whole family and its grant, idempotently', async () => {
@@ -926,20 +981,41 @@ forEachEngine('store contract', (t, engine) => {
       for (const r of results) assert.deepEqual(r?.code, { ...code, consumedAt });
     });
 
-    it('lets the first use of a successor and its grace reclaim race with one winner', async () => {
+    it('lets the first use of a successor and its grace retry race with one winner', async () => {
       await t().store.insertRefreshToken(refreshToken('parent', { rotatedAt: T0 }));
       await t().store.insertRefreshToken(refreshToken('child', { parentId: 'parent' }));
       const results = await Promise.all(
         Array.from({ length: N }, (_, i) =>
           i % 2 === 0
             ? t().store.rotateRefreshToken('hash-child', T0 + 1)
-            : t().store.reclaimUnusedSuccessor('parent', T0 + 1),
+            : t().store.replaceUnusedSuccessor(
+                'parent',
+                T0,
+                T0 + 1,
+                refreshToken(`retry-${i}`, { parentId: 'parent' }),
+              ),
         ),
       );
-      assert.equal(results.filter(Boolean).length, 1);
+      const won = (parity: number) => results.filter((r, i) => r && i % 2 === parity).length;
       const child = await t().store.findRefreshToken('hash-child');
-      // Exactly one of the two outcomes happened to the row.
+      // Exactly one of the two outcomes happened to the row…
       assert.equal([child?.rotatedAt, child?.revokedAt].filter((v) => v === T0 + 1).length, 1);
+      const live = await t()
+        .db.selectFrom('refresh_tokens')
+        .select('id')
+        .where('parent_id', '=', 'parent')
+        .where('rotated_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .execute();
+      if (child?.rotatedAt === T0 + 1) {
+        assert.deepEqual([won(0), won(1), live], [1, 0, []]);
+      } else {
+        // …and when the retries won, each replaced the one before: one replacement is live.
+        assert.equal(won(0), 0);
+        assert.ok(won(1) >= 1);
+        assert.equal(live.length, 1);
+        assert.equal(await count(t().db, 'refresh_tokens'), 2 + won(1));
+      }
     });
 
     it('refuses all but one of concurrent creations of the same tenant', async () => {

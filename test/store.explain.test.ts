@@ -2,7 +2,7 @@
  * Growth (issue 4): with a million refresh-token rows, every refresh-token lookup stays an
  * index lookup on both engines. The statements checked are the ones the repositories really
  * run (captured from them, not rewritten here): the refresh lookup by token_hash, the
- * rotating UPDATE, the grace reclaim by parent_id, the family revocation by family_id and
+ * rotating UPDATE, the grace retry's reclaim by parent_id, the family revocation by family_id and
  * the sweep by expires_at.
  */
 import assert from 'node:assert/strict';
@@ -199,29 +199,31 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
       refresh.findRefreshToken(db, sqlite, middleHash),
     );
     await assertUsesIndex(t, find as CompiledQuery, byHash);
+    const successor = {
+      id: 'rt-successor',
+      tokenHash: 'v1$hash-successor',
+      familyId: 'fam-successor',
+      parentId: middleId,
+      clientId: 'c',
+      userId: null,
+      tenantId: null,
+      scope: 'read',
+      audience: 'https://api.example.com',
+      createdAt: NOW,
+      expiresAt: NOW + 3600,
+      idleExpiresAt: NOW + 3600,
+      rotatedAt: null,
+      revokedAt: null,
+    };
     const [rotate] = await statements(t.engine, (db, sqlite) =>
-      refresh.rotateRefreshToken(db, sqlite, middleHash, NOW, {
-        id: 'rt-successor',
-        tokenHash: 'v1$hash-successor',
-        familyId: 'fam-successor',
-        parentId: middleId,
-        clientId: 'c',
-        userId: null,
-        tenantId: null,
-        scope: 'read',
-        audience: 'https://api.example.com',
-        createdAt: NOW,
-        expiresAt: NOW + 3600,
-        idleExpiresAt: NOW + 3600,
-        rotatedAt: null,
-        revokedAt: null,
-      }),
+      refresh.rotateRefreshToken(db, sqlite, middleHash, NOW, successor),
     );
     await assertUsesIndex(t, rotate as CompiledQuery, byHash);
 
-    // Grace reclaim (successors of a parent) and reuse handling (the whole family).
-    const [reclaim] = await statements(t.engine, (db) =>
-      refresh.reclaimUnusedSuccessor(db, middleId, NOW),
+    // Grace retry (successors of a parent, then the replacement) and reuse handling (the
+    // whole family).
+    const [reclaim] = await statements(t.engine, (db, sqlite) =>
+      refresh.replaceUnusedSuccessor(db, sqlite, middleId, NOW - 30, NOW, successor),
     );
     await assertUsesIndex(t, reclaim as CompiledQuery, byParent);
     const [revoke] = await statements(t.engine, (db) =>

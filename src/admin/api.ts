@@ -8,6 +8,7 @@ import { ConflictError, NotFoundError } from '../store/store.js';
 import { SIGNING_ALGS } from '../tokens/keystore.js';
 import { listAudit } from './audit.js';
 import {
+  MAX_REFRESH_GRACE,
   createClient,
   deleteClient,
   getClient,
@@ -55,7 +56,7 @@ const clientBody = z
     audience: str,
     access_token_ttl: seconds,
     refresh_token_ttl: seconds,
-    refresh_grace: z.boolean(),
+    refresh_grace: z.number().int().min(0).max(MAX_REFRESH_GRACE),
     require_pkce: z.boolean(),
     ...brandFields,
   })

@@ -25,13 +25,33 @@ export interface ClientInput {
   readonly audience?: string | undefined;
   readonly accessTokenTtl?: number | undefined;
   readonly refreshTokenTtl?: number | undefined;
-  readonly refreshGrace?: boolean | undefined;
+  /** Seconds, 0 to MAX_REFRESH_GRACE (0: off). */
+  readonly refreshGrace?: number | undefined;
   readonly requirePkce?: boolean | undefined;
   /** Page branding (name, logo, colour, support link); wins over the tenant's on the login page. */
   readonly branding?: BrandingInput | undefined;
 }
 
-/** JSON view of a client; `client_secret` only when one was just created or rotated. */
+/** A bare `--refresh-grace` (DESIGN §3). */
+export const DEFAULT_REFRESH_GRACE = 30;
+/**
+ * The longest grace: a rotated token is a replayable credential while it lasts (Ory Hydra
+ * caps its grace period at 5 minutes too).
+ */
+export const MAX_REFRESH_GRACE = 300;
+
+function checkRefreshGrace(value: number): number {
+  if (!Number.isInteger(value) || value < 0 || value > MAX_REFRESH_GRACE)
+    throw new ValidationError(
+      `refresh grace must be a whole number of seconds from 0 (off) to ${MAX_REFRESH_GRACE}`,
+    );
+  return value;
+}
+
+/**
+ * JSON view of a client; `client_secret` only when Tessera just generated one (an imported
+ * secret is never echoed: DESIGN §3).
+ */
 export function clientView(c: Client, secret?: string) {
   return {
     client_id: c.id,
@@ -150,7 +170,7 @@ export async function createClient(
     audience: input.audience ?? null,
     accessTokenTtl: checkSeconds('access-token TTL', input.accessTokenTtl) ?? null,
     refreshTokenTtl: checkSeconds('refresh-token TTL', input.refreshTokenTtl) ?? null,
-    refreshGrace: input.refreshGrace ?? false,
+    refreshGrace: checkRefreshGrace(input.refreshGrace ?? 0),
     // RFC 9700 §2.1.1: public clients always use PKCE.
     requirePkce: (input.requirePkce ?? false) || input.public === true,
     createdAt: now,
@@ -165,7 +185,10 @@ export async function createClient(
     : undefined;
   await audited(ctx, { type: 'client.created', clientId: client.id });
   return {
-    ...clientView((await ctx.store.getClient(client.id)) as Client, secret),
+    ...clientView(
+      (await ctx.store.getClient(client.id)) as Client,
+      input.secret === undefined ? secret : undefined,
+    ),
     ...brandingView(branding),
   };
 }
@@ -188,7 +211,9 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
     ...(input.refreshTokenTtl !== undefined && {
       refreshTokenTtl: checkSeconds('refresh-token TTL', input.refreshTokenTtl) ?? null,
     }),
-    ...(input.refreshGrace !== undefined && { refreshGrace: input.refreshGrace }),
+    ...(input.refreshGrace !== undefined && {
+      refreshGrace: checkRefreshGrace(input.refreshGrace),
+    }),
     ...(input.requirePkce !== undefined && {
       requirePkce: input.requirePkce || current.secretHash === null,
     }),
@@ -230,7 +255,10 @@ export async function deleteClient(ctx: AdminContext, id: string) {
   return { client_id: id, deleted: true };
 }
 
-/** New secret (generated, or imported); the old one keeps working for `graceSeconds` (0: not at all). */
+/**
+ * New secret (generated and shown once, or imported and never echoed); the old one keeps
+ * working for `graceSeconds` (0: not at all).
+ */
 export async function rotateSecret(
   ctx: AdminContext,
   id: string,
@@ -249,5 +277,5 @@ export async function rotateSecret(
     clientId: id,
     reason: `previous secret valid for ${opts.graceSeconds} s`,
   });
-  return clientView(rotated, secret);
+  return clientView(rotated, opts.secret === undefined ? secret : undefined);
 }

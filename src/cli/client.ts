@@ -1,6 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import {
   type ClientInput,
+  DEFAULT_REFRESH_GRACE,
+  MAX_REFRESH_GRACE,
   createClient,
   deleteClient,
   getClient,
@@ -15,9 +17,9 @@ import { printItem, printList, readStdinLine } from './io.js';
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 function seconds(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected whole seconds');
-  return n;
+  // Digits only: Number() would also read "", " 5", "1e1" and "0x10".
+  if (!/^\d{1,10}$/.test(value)) throw new InvalidArgumentError('expected whole seconds');
+  return Number(value);
 }
 
 interface ClientFlags extends BrandFlags {
@@ -30,7 +32,8 @@ interface ClientFlags extends BrandFlags {
   audience?: string;
   accessTokenTtl?: number;
   refreshTokenTtl?: number;
-  refreshGrace?: boolean;
+  /** Seconds; false from `--no-refresh-grace`. */
+  refreshGrace?: number | false;
   requirePkce?: boolean;
 }
 
@@ -47,9 +50,13 @@ function clientOptions(cmd: Command): Command {
     .option('--audience <aud>', 'aud of its access tokens (default: the server audience)')
     .option('--access-token-ttl <seconds>', 'access-token lifetime', seconds)
     .option('--refresh-token-ttl <seconds>', 'absolute refresh-token lifetime', seconds)
-    .option(
-      '--refresh-grace',
-      'a rotated refresh token stays valid until its successor is first used',
+    .addOption(
+      new Option(
+        '--refresh-grace [seconds]',
+        `for this long after a rotation (at most ${MAX_REFRESH_GRACE}; bare: ${DEFAULT_REFRESH_GRACE}) the old refresh token stays valid until its successor is first used`,
+      )
+        .argParser(seconds)
+        .preset(String(DEFAULT_REFRESH_GRACE)),
     )
     .option('--require-pkce', 'authorization codes need PKCE (S256)');
 }
@@ -65,7 +72,7 @@ function toInput(f: ClientFlags): ClientInput {
     audience: f.audience,
     accessTokenTtl: f.accessTokenTtl,
     refreshTokenTtl: f.refreshTokenTtl,
-    refreshGrace: f.refreshGrace,
+    refreshGrace: f.refreshGrace === false ? 0 : f.refreshGrace,
     requirePkce: f.requirePkce,
     branding: brandInput(f),
   };
@@ -78,7 +85,7 @@ export function clientCommand(): Command {
   clientOptions(
     client
       .command('create')
-      .description('register a client; prints its secret once')
+      .description('register a client; prints a generated secret once')
       .requiredOption('--name <name>', 'display name')
       .option('--client-id <id>', 'use this client_id (e.g. dnaspaces); default: generated')
       .option(
@@ -113,7 +120,7 @@ export function clientCommand(): Command {
       .argument('<id>')
       .option('--name <name>', 'display name'),
   )
-    .option('--no-refresh-grace', 'turn refresh grace off')
+    .option('--no-refresh-grace', 'turn refresh grace off (same as --refresh-grace 0)')
     .option('--no-require-pkce', 'stop requiring PKCE (confidential clients only)')
     .action(
       managed(async (ctx, opts, id: string, flags: ClientFlags) => {
@@ -139,7 +146,7 @@ export function clientCommand(): Command {
     );
   client
     .command('rotate-secret')
-    .description('issue a new secret; prints it once')
+    .description('issue a new secret; prints a generated one once')
     .argument('<id>')
     .option('--grace <seconds>', 'the old secret stays valid this long', seconds, 0)
     .option('--secret-stdin', 'import the new secret from stdin')

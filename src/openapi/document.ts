@@ -736,7 +736,7 @@ function adminPaths(): Record<string, Schema> {
       get: adminOperation({ id: 'listClients', summary: 'Clients', result: list('Client') }),
       post: adminOperation({
         id: 'createClient',
-        summary: 'The new client, with its secret (shown once)',
+        summary: 'The new client, with its secret if Tessera generated it (shown once)',
         status: '201',
         input: ref('ClientCreate'),
         result: ref('Client'),
@@ -770,7 +770,7 @@ function adminPaths(): Record<string, Schema> {
     '/admin/v1/clients/{id}/rotate-secret': {
       post: adminOperation({
         id: 'rotateClientSecret',
-        summary: 'The client with its new secret (shown once)',
+        summary: 'The client, with its new secret if Tessera generated it (shown once)',
         parameters: [clientId],
         input: ref('SecretRotation'),
         result: ref('Client'),

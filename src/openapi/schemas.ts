@@ -6,6 +6,7 @@
  * responses against them so the two cannot drift apart.
  */
 import { ADMIN_SCOPE } from '../admin/api.js';
+import { MAX_REFRESH_GRACE } from '../admin/clients.js';
 import type { Config } from '../config/options.js';
 import { AUDIT_EVENT_TYPES } from '../observability/audit.js';
 import { type Dialect, createDialectRegistry } from '../oauth/dialects/index.js';
@@ -430,6 +431,14 @@ const tenantFields = {
   ...brandingInput,
 };
 
+const refreshGrace: Schema = {
+  type: 'integer',
+  minimum: 0,
+  maximum: MAX_REFRESH_GRACE,
+  description:
+    'Seconds after a rotation during which the previous refresh token stays valid until its successor is first used; 0: off (the default).',
+};
+
 const clientFields = {
   name: string(),
   dialect: string('A built-in or configured dialect (default `standard`).'),
@@ -442,7 +451,7 @@ const clientFields = {
   audience: string('Access-token `aud` override.'),
   access_token_ttl: { type: 'integer', minimum: 1 },
   refresh_token_ttl: { type: 'integer', minimum: 1 },
-  refresh_grace: { type: 'boolean' },
+  refresh_grace: refreshGrace,
   require_pkce: { type: 'boolean' },
   ...brandingInput,
 };
@@ -499,7 +508,9 @@ const adminSchemas: Record<string, Schema> = {
   Client: object(
     {
       client_id: string(),
-      client_secret: string('Only in the answer to create and rotate-secret: shown once.'),
+      client_secret: string(
+        'Only in the answer to create and rotate-secret, and only when Tessera generated it: shown once. An imported secret is never echoed.',
+      ),
       name: string(),
       dialect: string(),
       public: { type: 'boolean' },
@@ -510,7 +521,7 @@ const adminSchemas: Record<string, Schema> = {
       audience: nullable('string', 'Access-token `aud` override.'),
       access_token_ttl: nullable('integer', 'Seconds; null: the dialect’s or server default.'),
       refresh_token_ttl: nullable('integer', 'Seconds; null: the server default.'),
-      refresh_grace: { type: 'boolean' },
+      refresh_grace: refreshGrace,
       require_pkce: { type: 'boolean' },
       created_at: at,
       updated_at: at,

@@ -59,7 +59,11 @@ export interface Client {
   readonly audience: string | null;
   readonly accessTokenTtl: number | null;
   readonly refreshTokenTtl: number | null;
-  readonly refreshGrace: boolean;
+  /**
+   * Seconds a rotated refresh token stays usable while its successor is unused (a client
+   * that lost the response retries); 0: off.
+   */
+  readonly refreshGrace: number;
   readonly requirePkce: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
@@ -258,11 +262,18 @@ export interface Store {
    */
   rotateRefreshToken(tokenHash: string, now: number, successor?: RefreshToken): Promise<boolean>;
   /**
-   * Grace reuse: revokes the not-yet-used successors of `parentId`. Returns true iff one was
-   * revoked — then the caller may issue a replacement. Conditional on the successor never
-   * having been rotated itself, so it races safely with the successor's first use.
+   * Grace retry: revokes the not-yet-used successor of `parentId` and stores `successor` in
+   * its place, in one transaction, iff the parent is not revoked and was rotated no earlier
+   * than `rotatedSince`. Returns false, changing nothing, otherwise; if storing `successor`
+   * fails, nothing is revoked either, so the client can retry. Conditional on the successor
+   * never having been rotated itself, so it races safely with the successor's first use.
    */
-  reclaimUnusedSuccessor(parentId: string, now: number): Promise<boolean>;
+  replaceUnusedSuccessor(
+    parentId: string,
+    rotatedSince: number,
+    now: number,
+    successor: RefreshToken,
+  ): Promise<boolean>;
   /** Revokes every token of the family and records the grant as revoked; idempotent. */
   revokeRefreshFamily(familyId: string, now: number, grantExpiresAt: number): Promise<void>;
 

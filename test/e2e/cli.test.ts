@@ -80,6 +80,14 @@ function fields(lines: readonly string[]): Map<string, string> {
   return out;
 }
 
+/** DESIGN §3: an imported secret is never echoed, neither as `client_secret` nor anywhere. */
+function assertNotEchoed(r: CliResult, secret: string): void {
+  assert.equal(r.code, 0, r.stderr);
+  assert.doesNotMatch(r.stdout, /client_secret/);
+  assert.equal(r.stdout.includes(secret), false, 'the imported secret is on stdout');
+  assert.equal(r.stderr.includes(secret), false, 'the imported secret is on stderr');
+}
+
 describe('migrate', { timeout: 300_000 }, () => {
   test('prints the applied migrations the first time and an empty list the second', async () => {
     const ws = workspace({ TESSERA_MASTER_KEY: newMasterKey() });
@@ -401,31 +409,30 @@ describe('management commands', { timeout: 900_000 }, () => {
       });
     });
 
-    test('create --client-id dnaspaces --secret-stdin imports the 20-character Spaces secret', async () => {
-      const created = jsonObject(
-        await ws.cli(
-          [
-            '--json',
-            'client',
-            'create',
-            '--name',
-            'Cisco Spaces',
-            '--client-id',
-            'dnaspaces',
-            '--secret-stdin',
-            '--dialect',
-            'cisco-spaces',
-            '--redirect-uri',
-            'https://partners.dnaspaces.io/partner/OAuthValidation',
-            '--tenant',
-            'acme',
-          ],
-          { stdin: `${SPACES_SECRET}\n` },
-        ),
+    test('create --client-id dnaspaces --secret-stdin imports the 20-character Spaces secret, never echoing it', async () => {
+      const r = await ws.cli(
+        [
+          '--json',
+          'client',
+          'create',
+          '--name',
+          'Cisco Spaces',
+          '--client-id',
+          'dnaspaces',
+          '--secret-stdin',
+          '--dialect',
+          'cisco-spaces',
+          '--redirect-uri',
+          'https://partners.dnaspaces.io/partner/OAuthValidation',
+          '--tenant',
+          'acme',
+        ],
+        { stdin: `${SPACES_SECRET}\n` },
       );
+      assertNotEchoed(r, SPACES_SECRET);
+      const created = jsonObject(r);
       assert.equal(SPACES_SECRET.length, 20);
       assert.equal(created['client_id'], 'dnaspaces');
-      assert.equal(created['client_secret'], SPACES_SECRET);
       assert.equal(created['dialect'], 'cisco-spaces');
       assert.deepEqual(created['redirect_uris'], [
         'https://partners.dnaspaces.io/partner/OAuthValidation',
@@ -571,7 +578,8 @@ describe('management commands', { timeout: 900_000 }, () => {
       );
       assert.equal(updated['name'], 'Backend v2');
       assert.deepEqual(updated['scopes'], ['api:read']);
-      assert.equal(updated['refresh_grace'], true);
+      // A bare --refresh-grace means 30 s (DESIGN §3).
+      assert.equal(updated['refresh_grace'], 30);
       assert.equal('client_secret' in updated, false);
       const f = fields(
         textLines(
@@ -583,8 +591,24 @@ describe('management commands', { timeout: 900_000 }, () => {
           ]),
         ),
       );
-      assert.equal(f.get('refresh_grace'), 'false');
+      assert.equal(f.get('refresh_grace'), '0');
       assert.equal(f.get('name'), 'Backend v2');
+    });
+
+    test('--refresh-grace S takes whole seconds up to 300; anything else is refused', async () => {
+      const id = generated['client_id'] as string;
+      const set = async (value: string) =>
+        jsonObject(await ws.cli(['--json', 'client', 'update', id, '--refresh-grace', value]));
+      assert.equal((await set('10'))['refresh_grace'], 10);
+      assert.equal((await set('300'))['refresh_grace'], 300);
+      assert.equal((await set('0'))['refresh_grace'], 0);
+      for (const bad of ['301', '-1', '1.5', 'ten', '1e1', ''])
+        oneLineError(
+          await ws.cli(['client', 'update', id, '--refresh-grace', bad]),
+          /refresh.grace/,
+        );
+      // The refusals changed nothing.
+      assert.equal(jsonObject(await ws.cli(['--json', 'client', 'show', id]))['refresh_grace'], 0);
     });
 
     test('rotate-secret --grace keeps the old secret working; without it the old one stops', async () => {
@@ -617,13 +641,19 @@ describe('management commands', { timeout: 900_000 }, () => {
       generated = { ...generated, client_secret: third };
     });
 
-    test('rotate-secret --secret-stdin imports the new secret', async () => {
-      const rotated = jsonObject(
-        await ws.cli(['--json', 'client', 'rotate-secret', 'dnaspaces', '--secret-stdin'], {
-          stdin: 'a-new-imported-secret-0123\n',
-        }),
-      );
-      assert.equal(rotated['client_secret'], 'a-new-imported-secret-0123');
+    test('rotate-secret --secret-stdin imports the new secret, never echoing it', async () => {
+      const imported = 'a-new-imported-secret-0123';
+      const r = await ws.cli(['--json', 'client', 'rotate-secret', 'dnaspaces', '--secret-stdin'], {
+        stdin: `${imported}\n`,
+      });
+      assertNotEchoed(r, imported);
+      assert.equal(jsonObject(r)['client_id'], 'dnaspaces');
+      const again = 'another-imported-secret-4567';
+      const plain = await ws.cli(['client', 'rotate-secret', 'dnaspaces', '--secret-stdin'], {
+        stdin: `${again}\n`,
+      });
+      assertNotEchoed(plain, again);
+      assert.equal(fields(textLines(plain)).get('client_id'), 'dnaspaces');
       oneLineError(
         await ws.cli(['client', 'rotate-secret', 'dnaspaces', '--secret-stdin'], {
           stdin: 'short\n',

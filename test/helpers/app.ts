@@ -125,7 +125,11 @@ export async function createTestApp(
     dir,
     async client(input) {
       const view = await createClient(deps, { name: 'test client', ...input });
-      return { client_id: view.client_id, client_secret: view.client_secret ?? '' };
+      // An imported secret is not echoed (DESIGN §3): the caller's own is the one to use.
+      return {
+        client_id: view.client_id,
+        client_secret: view.client_secret ?? input.secret ?? '',
+      };
     },
     async tenant(id, domain) {
       await createTenant(deps, id, { name: `Tenant ${id}`, domain });

@@ -179,6 +179,50 @@ describe('admin API /admin/v1', () => {
     );
   });
 
+  test('clients: an imported secret is never echoed, on create or on rotate', async () => {
+    const imported = 'imported-secret-0123456789';
+    const created = await call('POST', '/clients', {
+      name: 'Imported',
+      client_id: 'imported',
+      client_secret: imported,
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.equal('client_secret' in created.json(), false);
+    assert.equal(created.body.includes(imported), false);
+    // It was imported all the same: it authenticates.
+    await tokenFor('imported', imported);
+    const next = 'imported-secret-9876543210';
+    const rotated = await call('POST', '/clients/imported/rotate-secret', { client_secret: next });
+    assert.equal(rotated.statusCode, 200, rotated.body);
+    assert.equal('client_secret' in rotated.json(), false);
+    assert.equal(rotated.body.includes(next), false);
+    await tokenFor('imported', next);
+  });
+
+  test('clients: refresh_grace is whole seconds from 0 to 300 (0: off, the default)', async () => {
+    const created = await call('POST', '/clients', { name: 'Grace', client_id: 'grace' });
+    assert.equal(created.json().refresh_grace, 0);
+    const graced = await call('POST', '/clients', {
+      name: 'Graced',
+      client_id: 'graced',
+      refresh_grace: 30,
+    });
+    assert.equal(graced.statusCode, 201, graced.body);
+    assert.equal(graced.json().refresh_grace, 30);
+    for (const value of [10, 300, 0]) {
+      const res = await call('PATCH', '/clients/grace', { refresh_grace: value });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().refresh_grace, value);
+    }
+    for (const value of [true, false, -1, 1.5, 301, '30', null]) {
+      const res = await call('PATCH', '/clients/grace', { refresh_grace: value });
+      assert.equal(res.statusCode, 400, `${JSON.stringify(value)}: ${res.body}`);
+      assert.equal(res.json().error, 'invalid_request');
+      assert.match(res.json().error_description, /^refresh_grace: /);
+    }
+    assert.equal((await call('GET', '/clients/grace')).json().refresh_grace, 0);
+  });
+
   test('keys: list and rotate', async () => {
     const before = (await call('GET', '/keys')).json() as { status: string }[];
     assert.equal(before.length, 1);

@@ -46,7 +46,7 @@ describe('refresh_token grant', () => {
       tenants: ['acme'],
       scopes: ['read', 'write'],
       grants,
-      refreshGrace: true,
+      refreshGrace: 30,
     });
   });
   after(() => t.close());
@@ -132,10 +132,11 @@ describe('refresh_token grant', () => {
     assertError(await refresh(t, c, a.refresh), 400, 'invalid_grant');
   });
 
-  test('a successor that cannot be stored leaves the presented token unused, and it works after', async () => {
-    const a = await start();
-    // Make the database refuse successor rows (parent_id set), as a full disk or a lost
-    // connection would at that moment.
+  /**
+   * Runs `fn` while the database refuses successor rows (parent_id set), as a full disk or a
+   * lost connection would at the moment the successor is written.
+   */
+  async function refusingSuccessors(fn: () => Promise<void>): Promise<void> {
     const [create, drop] =
       testEngine() === 'postgres'
         ? [
@@ -157,10 +158,17 @@ describe('refresh_token grant', () => {
           ];
     for (const q of create) await t.rows(q);
     try {
-      assertError(await refresh(t, c, a.refresh), 500, 'server_error');
+      await fn();
     } finally {
       for (const q of drop) await t.rows(q);
     }
+  }
+
+  test('a successor that cannot be stored leaves the presented token unused, and it works after', async () => {
+    const a = await start();
+    await refusingSuccessors(async () => {
+      assertError(await refresh(t, c, a.refresh), 500, 'server_error');
+    });
     assert.equal((await row(a.refresh))?.rotatedAt, null);
     const b = await use(c, a.refresh);
     assert.equal((await row(b.refresh))?.parentId, (await row(a.refresh))?.id);
@@ -211,12 +219,9 @@ describe('refresh_token grant', () => {
       // The client lost the response and retries with the old token.
       const b2 = await use(grace, a.refresh);
       assert.notEqual(b2.refresh, b.refresh);
-      assertError(await refresh(t, grace, b.refresh), 400, 'invalid_grant');
-      // The retry did not revoke the family.
+      // The retry revoked the lost successor, not the family.
+      assert.equal((await row(b.refresh))?.revokedAt, t.clock.now);
       ok(await userinfo(t, b2.access));
-      const bRow = await row(b.refresh);
-      assert.ok(bRow);
-      assert.notEqual(bRow.revokedAt, null);
       // The replacement is a normal member of the family.
       const next = await use(grace, b2.refresh);
       ok(await userinfo(t, next.access));
@@ -240,6 +245,53 @@ describe('refresh_token grant', () => {
       assertError(await refresh(t, grace, a.refresh), 400, 'invalid_grant');
       assertError(await refresh(t, grace, d.refresh), 400, 'invalid_grant');
     });
+
+    test('a grace retry whose replacement cannot be stored revokes nothing, and the next retry works', async () => {
+      const a = await start(grace);
+      const b = await use(grace, a.refresh);
+      await refusingSuccessors(async () => {
+        assertError(await refresh(t, grace, a.refresh), 500, 'server_error');
+      });
+      // The failed retry changed nothing: the unused successor is still live, the family too.
+      const bRow = await row(b.refresh);
+      assert.deepEqual([bRow?.rotatedAt, bRow?.revokedAt], [null, null]);
+      ok(await userinfo(t, b.access));
+      const b2 = await use(grace, a.refresh);
+      assert.equal((await row(b.refresh))?.revokedAt, t.clock.now);
+      ok(await userinfo(t, b2.access));
+      ok(await refresh(t, grace, b2.refresh));
+    });
+
+    test('a stolen old token replayed within the window: the real client’s next refresh revokes the family, the thief’s chain too', async () => {
+      const a = await start(grace);
+      const b = await use(grace, a.refresh);
+      const stolen = await use(grace, a.refresh);
+      // The real client presents the successor the replay superseded: that is reuse.
+      assertError(await refresh(t, grace, b.refresh), 400, 'invalid_grant');
+      assertError(await refresh(t, grace, stolen.refresh), 400, 'invalid_grant');
+      await assertAccessDead(stolen.access);
+      assert.notEqual((await row(stolen.refresh))?.revokedAt, null);
+    });
+
+    for (const seconds of [30, 10]) {
+      test(`grace ${seconds} s: the old token works up to ${seconds} s after its rotation, then it is reuse`, async () => {
+        const client =
+          seconds === 30
+            ? grace
+            : await t.client({ tenants: ['acme'], grants, refreshGrace: seconds });
+        const a = await start(client);
+        await use(client, a.refresh);
+        // A retry does not move the window: it is counted from the old token's rotation.
+        t.clock.advance(seconds);
+        const b2 = await use(client, a.refresh);
+        t.clock.advance(1);
+        assertError(await refresh(t, client, a.refresh), 400, 'invalid_grant');
+        // After the window a stolen old token is plain reuse: the whole family is revoked.
+        assertError(await refresh(t, client, b2.refresh), 400, 'invalid_grant');
+        await assertAccessDead(b2.access);
+        assert.notEqual((await row(b2.refresh))?.revokedAt, null);
+      });
+    }
 
     test('a client without grace gets no second chance', async () => {
       const a = await start(c);

@@ -82,7 +82,8 @@ export interface IssueRequest {
   readonly grantId?: string | undefined;
   /**
    * Writes the new refresh token's row; by default a plain insert. The refresh grant consumes
-   * the presented token in the same transaction, and refuses (throws) if it was already used.
+   * the presented token (in a grace retry, its unused successor) in the same transaction, and
+   * refuses (throws) if it was already used.
    */
   readonly storeRefreshToken?: ((row: RefreshToken) => Promise<void>) | undefined;
 }

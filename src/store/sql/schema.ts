@@ -49,6 +49,7 @@ export interface ClientsTable {
   audience: string | null;
   access_token_ttl: number | null;
   refresh_token_ttl: number | null;
+  /** Seconds (0: off); see Client.refreshGrace. */
   refresh_grace: number;
   require_pkce: number;
   created_at: number;

@@ -61,7 +61,8 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     insertRefreshToken: (t) => refresh.insertRefreshToken(db, t),
     findRefreshToken: (h) => refresh.findRefreshToken(db, sqlite, h),
     rotateRefreshToken: (h, now, next) => refresh.rotateRefreshToken(db, sqlite, h, now, next),
-    reclaimUnusedSuccessor: (id, now) => refresh.reclaimUnusedSuccessor(db, id, now),
+    replaceUnusedSuccessor: (id, since, now, next) =>
+      refresh.replaceUnusedSuccessor(db, sqlite, id, since, now, next),
     revokeRefreshFamily: (f, now, exp) => refresh.revokeRefreshFamily(db, f, now, exp),
 
     insertAuthorizationCode: (c) => codes.insertAuthorizationCode(db, c),

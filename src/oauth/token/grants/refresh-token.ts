@@ -9,8 +9,10 @@ import { familyRevocationExpiry, issueTokens, parseScope } from '../issue.js';
  * RFC 6749 §6 with rotation (RFC 9700 §4.14.2): every use consumes the token in one
  * conditional UPDATE and issues a successor in the same family. Presenting a rotated token
  * again is reuse and revokes the whole family and its access tokens — unless the client has
- * `refresh_grace` and the successor was never used, in which case the unused successor is
- * revoked and replaced (a client that lost the response can retry).
+ * `refresh_grace` seconds, the token was rotated at most that long ago and its successor was
+ * never used: then the unused successor is revoked and replaced in one transaction (a client
+ * that lost the response can retry; a stolen old token works only within the window, and
+ * once the real client presents the successor the replay superseded, the family is revoked).
  */
 export const refreshToken: Grant = {
   grantType: 'refresh_token',
@@ -38,12 +40,22 @@ export const refreshToken: Grant = {
     // (after the access token is signed), so a failure in between never strands a client.
     const storeRefreshToken = async (successor: RefreshToken): Promise<void> => {
       if (await deps.store.rotateRefreshToken(hash, now, successor)) return;
-      if (token.revokedAt !== null) throw new InvalidGrant('refresh token revoked');
+      // A revoked token that was never used is a successor superseded by a grace retry (or
+      // one of a family already revoked): whoever presents it received it, so one of the two
+      // holders of the family is not its client — reuse. Any other revoked token is just dead.
+      const superseded = token.rotatedAt === null && token.parentId !== null;
+      if (token.revokedAt !== null && !superseded) throw new InvalidGrant('refresh token revoked');
       if (token.expiresAt <= now || token.idleExpiresAt <= now)
         throw new InvalidGrant('refresh token expired');
-      // It was live when read and is not now: it has been rotated (by us earlier or a racer).
+      // Else it was live when read and is not now: rotated (by us earlier or a racer).
       const graceRetry =
-        client.refreshGrace && (await deps.store.reclaimUnusedSuccessor(token.id, now));
+        client.refreshGrace > 0 &&
+        (await deps.store.replaceUnusedSuccessor(
+          token.id,
+          now - client.refreshGrace,
+          now,
+          successor,
+        ));
       if (!graceRetry) {
         await deps.store.revokeRefreshFamily(
           token.familyId,
@@ -55,12 +67,11 @@ export const refreshToken: Grant = {
           clientId: client.id,
           tenantId: token.tenantId,
           userId: token.userId,
-          reason: `rotated refresh token presented again; family ${token.familyId} revoked`,
+          reason: `${token.revokedAt === null ? 'rotated' : 'superseded'} refresh token presented again; family ${token.familyId} revoked`,
           ...requestOrigin(ctx.request),
         });
         throw new InvalidGrant('refresh token already used; its grant has been revoked');
       }
-      await deps.store.insertRefreshToken(successor);
     };
     const subject = await resolveSubject(deps, client, token.userId, token.tenantId);
     const scopes = requested.length > 0 ? requested : granted;

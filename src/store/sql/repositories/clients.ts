@@ -36,7 +36,7 @@ async function withTenants(
     audience: r.audience,
     accessTokenTtl: r.access_token_ttl,
     refreshTokenTtl: r.refresh_token_ttl,
-    refreshGrace: r.refresh_grace === 1,
+    refreshGrace: r.refresh_grace,
     requirePkce: r.require_pkce === 1,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
@@ -73,7 +73,7 @@ export async function createClient(db: Kysely<Database>, c: NewClient): Promise<
           audience: c.audience,
           access_token_ttl: c.accessTokenTtl,
           refresh_token_ttl: c.refreshTokenTtl,
-          refresh_grace: c.refreshGrace ? 1 : 0,
+          refresh_grace: c.refreshGrace,
           require_pkce: c.requirePkce ? 1 : 0,
           created_at: c.createdAt,
           updated_at: c.updatedAt,
@@ -99,7 +99,7 @@ export async function updateClient(
     ...(p.audience !== undefined && { audience: p.audience }),
     ...(p.accessTokenTtl !== undefined && { access_token_ttl: p.accessTokenTtl }),
     ...(p.refreshTokenTtl !== undefined && { refresh_token_ttl: p.refreshTokenTtl }),
-    ...(p.refreshGrace !== undefined && { refresh_grace: p.refreshGrace ? 1 : 0 }),
+    ...(p.refreshGrace !== undefined && { refresh_grace: p.refreshGrace }),
     ...(p.requirePkce !== undefined && { require_pkce: p.requirePkce ? 1 : 0 }),
   };
   await mapConstraintErrors(`client ${id}`, () =>

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { RefreshToken } from '../../store.js';
 import { type SqliteConnection, rowsOf } from '../db.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
@@ -11,6 +11,7 @@ import { revokeGrant } from './revocations.js';
  * copied at every step), the text ~1 µs each. The text is plain SQL that SQLite and
  * PostgreSQL (and CockroachDB, YugabyteDB) read alike; `sql` binds each value as a parameter.
  * On SQLite, find and rotate run on the connection itself when they can (SqliteConnection).
+ * The grace retry's reclaim is SQL text too: it shares the rotation's consume-then-insert.
  */
 
 /** refresh_tokens' columns, in the order `columnValues` lists them. */
@@ -91,6 +92,40 @@ function rotation(tokenHash: string, now: number) {
         SELECT grant_id FROM revoked_grants WHERE grant_id = refresh_tokens.family_id)`;
 }
 
+/**
+ * Runs `consuming` (an UPDATE of refresh_tokens) and, iff it changed a row, inserts
+ * `successor`, atomically: a failed insert undoes the UPDATE.
+ */
+async function consumeThenInsert(
+  db: Kysely<Database>,
+  sqlite: SqliteConnection | undefined,
+  consuming: RawBuilder<unknown>,
+  successor: RefreshToken,
+): Promise<boolean> {
+  if (sqlite === undefined) {
+    // One statement, one round trip: the successor row is selected from what the UPDATE
+    // returned, so it exists iff a row was consumed. Each value is cast to its column's
+    // type: a bare parameter in a SELECT list is typed text, NULLs included.
+    const res = await sql`
+      WITH consumed AS (${consuming} RETURNING refresh_tokens.id)
+      INSERT INTO refresh_tokens (${COLUMNS})
+      SELECT ${columnValues(successor, true)} FROM consumed`.execute(db);
+    return res.numAffectedRows === 1n;
+  }
+  if (!sqlite.inTransaction)
+    return sqlite.transaction(() => {
+      if (sqlite.run(consuming.compile(db)) === 0) return false;
+      sqlite.run(insertion(successor).compile(db));
+      return true;
+    });
+  return db.transaction().execute(async (trx) => {
+    const res = await consuming.execute(trx);
+    if (res.numAffectedRows === 0n) return false;
+    await insertion(successor).execute(trx);
+    return true;
+  });
+}
+
 export async function rotateRefreshToken(
   db: Kysely<Database>,
   sqlite: SqliteConnection | undefined,
@@ -102,43 +137,30 @@ export async function rotateRefreshToken(
     const res = await rotation(tokenHash, now).execute(db);
     return res.numAffectedRows === 1n;
   }
-  if (sqlite === undefined) {
-    // One statement, one round trip: the successor row is selected from what the UPDATE
-    // returned, so it exists iff the presented token was consumed. Each value is cast to its
-    // column's type: a bare parameter in a SELECT list is typed text, NULLs included.
-    const res = await sql`
-      WITH rotated AS (${rotation(tokenHash, now)} RETURNING refresh_tokens.id)
-      INSERT INTO refresh_tokens (${COLUMNS})
-      SELECT ${columnValues(successor, true)} FROM rotated`.execute(db);
-    return res.numAffectedRows === 1n;
-  }
-  if (!sqlite.inTransaction)
-    return sqlite.transaction(() => {
-      if (sqlite.run(rotation(tokenHash, now).compile(db)) !== 1) return false;
-      sqlite.run(insertion(successor).compile(db));
-      return true;
-    });
-  return db.transaction().execute(async (trx) => {
-    const res = await rotation(tokenHash, now).execute(trx);
-    if (res.numAffectedRows !== 1n) return false;
-    await insertion(successor).execute(trx);
-    return true;
-  });
+  return consumeThenInsert(db, sqlite, rotation(tokenHash, now), successor);
 }
 
-export async function reclaimUnusedSuccessor(
+/**
+ * Revokes the unused successor of a parent rotated since `rotatedSince` and not revoked: the
+ * grace window is counted from the parent's one rotation, so retries never extend it.
+ */
+const reclamation = (parentId: string, rotatedSince: number, now: number) =>
+  sql`UPDATE refresh_tokens SET revoked_at = ${now}
+    WHERE parent_id = ${parentId} AND rotated_at IS NULL AND revoked_at IS NULL
+      AND EXISTS (
+        SELECT parent.id FROM refresh_tokens AS parent
+        WHERE parent.id = ${parentId} AND parent.rotated_at >= ${rotatedSince}
+          AND parent.revoked_at IS NULL)`;
+
+export async function replaceUnusedSuccessor(
   db: Kysely<Database>,
+  sqlite: SqliteConnection | undefined,
   parentId: string,
+  rotatedSince: number,
   now: number,
+  successor: RefreshToken,
 ): Promise<boolean> {
-  const res = await db
-    .updateTable('refresh_tokens')
-    .set({ revoked_at: now })
-    .where('parent_id', '=', parentId)
-    .where('rotated_at', 'is', null)
-    .where('revoked_at', 'is', null)
-    .executeTakeFirst();
-  return res.numUpdatedRows > 0n;
+  return consumeThenInsert(db, sqlite, reclamation(parentId, rotatedSince, now), successor);
 }
 
 export async function revokeRefreshFamily(
