@@ -47,6 +47,8 @@ export class ConfigurationMismatch extends Error {
 export interface AuthorizationRequest {
   readonly clientId: string;
   readonly redirectUri: string;
+  /** Whether `redirect_uri` was sent (else the one registered was used; RFC 6749 §4.1.3). */
+  readonly redirectUriSent: boolean;
   readonly state: string | undefined;
   readonly scopes: readonly string[];
   readonly codeChallenge: string | undefined;
@@ -173,6 +175,7 @@ export function validateAuthorizationRequest(
   return {
     clientId: client.id,
     redirectUri,
+    redirectUriSent: query['redirect_uri'] !== undefined,
     state,
     scopes,
     codeChallenge: challenge,
