@@ -7,6 +7,7 @@ import {
   UnauthorizedClient,
   UnsupportedResponseType,
 } from '../errors.js';
+import { redirectUriMatches } from '../redirect-uri.js';
 import { parseScope } from '../token/issue.js';
 
 /**
@@ -120,7 +121,7 @@ export async function trustedClient(
       registered: client.redirectUris,
     });
   }
-  if (!client.redirectUris.includes(sent)) {
+  if (!client.redirectUris.some((registered) => redirectUriMatches(registered, sent))) {
     throw new ConfigurationMismatch('redirect_uri', {
       kind: 'unregistered-redirect',
       clientId: client.id,
