@@ -469,6 +469,17 @@ describe('authorization_code grant refusals', () => {
     assertOAuthError(refreshed, 400, 'invalid_grant');
   });
 
+  test('a used code replayed after it expired still revokes what it issued', async () => {
+    const code = await codeFor(WEB.id, WEB.redirect);
+    const first = await webRedeem(code);
+    assert.equal(first.statusCode, 200, first.body);
+    const access = first.json<Record<string, string>>()['access_token'] as string;
+    t.clock.advance(301);
+    assert.equal((await bearerGet(t, '/oauth/userinfo', access)).statusCode, 200);
+    assertOAuthError(await webRedeem(code), 400, 'invalid_grant');
+    assertOAuthError(await bearerGet(t, '/oauth/userinfo', access), 401, 'invalid_token');
+  });
+
   test('50 parallel redemptions of one code: exactly one succeeds, and its token is then revoked', async () => {
     const code = await codeFor(WEB.id, WEB.redirect);
     const results = await Promise.all(Array.from({ length: 50 }, () => webRedeem(code)));

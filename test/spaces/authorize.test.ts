@@ -592,6 +592,8 @@ describe('redirect URI matching: exact, except the port of a loopback IP (RFC 97
     v6: 'http://[::1]/callback',
     named: 'http://localhost/callback',
     ported: 'http://127.0.0.1:8000/cb?app=1',
+    // The URL parser reads `127.0.0.1.` as 127.0.0.1, but the string is no loopback IP literal.
+    dotted: 'http://127.0.0.1./dotted',
   };
 
   before(async () => {
@@ -608,7 +610,7 @@ describe('redirect URI matching: exact, except the port of a loopback IP (RFC 97
       clientId: NATIVE.id,
       secret: NATIVE.secret,
       grants: ['authorization_code'],
-      redirectUris: [NATIVE.v4, NATIVE.v6, NATIVE.named, NATIVE.ported],
+      redirectUris: [NATIVE.v4, NATIVE.v6, NATIVE.named, NATIVE.ported, NATIVE.dotted],
     });
   });
   after(() => t.close());
@@ -744,6 +746,9 @@ describe('redirect URI matching: exact, except the port of a loopback IP (RFC 97
     ['another loopback address', 'http://127.0.0.2:53211/callback'],
     ['a short form of 127.0.0.1', 'http://127.1:53211/callback'],
     ['a long form of ::1', 'http://[0:0:0:0:0:0:0:1]:53211/callback'],
+    ['[::1] where only 127.0.0.1 is registered', 'http://[::1]:8000/cb?app=1'],
+    ['a port on a registration spelled 127.0.0.1.', 'http://127.0.0.1:5./dotted'],
+    ['a port on a registration spelled 127.0.0.1., without the dot', 'http://127.0.0.1:5/dotted'],
     ['a port followed by userinfo', 'http://127.0.0.1:53211@evil.example/callback'],
     ['a host that starts with 127.0.0.1', 'http://127.0.0.1.evil.example:53211/callback'],
     ['port 0', 'http://127.0.0.1:0/callback'],

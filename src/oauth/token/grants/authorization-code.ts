@@ -85,10 +85,11 @@ export const authorizationCodeGrant: Grant = {
     }
     checkPkce(code, params['code_verifier']);
     const now = deps.clock();
-    const unused = code.consumedAt === null;
-    if (unused && code.expiresAt <= now) throw new InvalidGrant('authorization code expired');
-    // Used before it was read, or by a concurrent redemption since: either way a replay.
-    if (!unused || !(await deps.store.consumeAuthorizationCode(codeHash, client.id, now))) {
+    // A used code is a replay even once expired (until the sweep deletes it).
+    if (code.consumedAt === null && code.expiresAt <= now)
+      throw new InvalidGrant('authorization code expired');
+    // Fails for a code used before it was read and for one a concurrent redemption won since.
+    if (!(await deps.store.consumeAuthorizationCode(codeHash, client.id, now))) {
       await revokeReplayedGrant(deps, ctx, client, code);
       throw new InvalidGrant(
         'authorization code already used; tokens issued from it have been revoked',
