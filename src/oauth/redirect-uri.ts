@@ -7,8 +7,9 @@
  * is a name a resolver (or a hosts file) may send elsewhere, so it gets no such relaxation.
  */
 
-// Host, optional port, then the rest, which must start a path or query (so `:80@evil`,
-// `.evil` or an empty port never read as a port).
+// The literal host, an optional port 1–65535 without leading zeros, then a path or query:
+// `http://127.0.0.1./x` (which the URL parser also reads as 127.0.0.1) or an empty port is
+// no loopback IP literal and must match exactly.
 const LOOPBACK_IP = /^http:\/\/(127\.0\.0\.1|\[::1\])(?::([1-9][0-9]{0,4}))?(?=[/?]|$)(.*)$/s;
 
 function loopbackParts(uri: string): { host: string; rest: string } | undefined {
