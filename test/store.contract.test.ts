@@ -114,6 +114,7 @@ function authCode(codeHash: string, overrides: Partial<AuthorizationCode> = {}):
     userId: 'user-1',
     tenantId: 'tenant-1',
     redirectUri: 'https://app.example/cb',
+    redirectUriSent: true,
     state: 'b1946ac92492d2347c6235b4d2611184',
     scope: 'openid',
     codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
@@ -921,32 +922,56 @@ forEachEngine('store contract', (t, engine) => {
   });
 
   describe('authorization codes', () => {
-    it('consumes a code once, then reports the replay', async () => {
+    const consumedAt = async () =>
+      (await t().db.selectFrom('authorization_codes').select('consumed_at').executeTakeFirst())
+        ?.consumed_at;
+
+    it('finds a code, as stored, only for the client it was issued to', async () => {
       const code = authCode('code-1', {
         tenantId: null,
+        redirectUriSent: false,
         state: null,
         codeChallenge: null,
         codeChallengeMethod: null,
       });
       await t().store.insertAuthorizationCode(code);
-      assert.deepEqual(await t().store.consumeAuthorizationCode('code-1', T0 + 5), {
-        code: { ...code, consumedAt: T0 + 5 },
-        replayed: false,
-      });
-      assert.deepEqual(await t().store.consumeAuthorizationCode('code-1', T0 + 9), {
-        code: { ...code, consumedAt: T0 + 5 },
-        replayed: true,
+      assert.deepEqual(await t().store.findAuthorizationCode('code-1', 'client-1'), code);
+      assert.equal(await t().store.findAuthorizationCode('code-1', 'client-2'), undefined);
+      assert.equal(await t().store.findAuthorizationCode('code-2', 'client-1'), undefined);
+    });
+
+    it('keeps whether the authorization request carried redirect_uri', async () => {
+      await t().store.insertAuthorizationCode(authCode('sent'));
+      await t().store.insertAuthorizationCode(authCode('defaulted', { redirectUriSent: false }));
+      assert.equal(
+        (await t().store.findAuthorizationCode('sent', 'client-1'))?.redirectUriSent,
+        true,
+      );
+      assert.equal(
+        (await t().store.findAuthorizationCode('defaulted', 'client-1'))?.redirectUriSent,
+        false,
+      );
+    });
+
+    it("another client's consume changes nothing; its own client consumes it once", async () => {
+      await t().store.insertAuthorizationCode(authCode('code-1'));
+      assert.equal(await t().store.consumeAuthorizationCode('code-1', 'client-2', T0 + 1), false);
+      assert.equal(await consumedAt(), null);
+      assert.equal(await t().store.consumeAuthorizationCode('code-1', 'client-1', T0 + 5), true);
+      assert.equal(await consumedAt(), T0 + 5);
+      assert.equal(await t().store.consumeAuthorizationCode('code-1', 'client-1', T0 + 9), false);
+      assert.equal(await t().store.consumeAuthorizationCode('code-1', 'client-2', T0 + 9), false);
+      assert.equal(await consumedAt(), T0 + 5);
+      assert.deepEqual(await t().store.findAuthorizationCode('code-1', 'client-1'), {
+        ...authCode('code-1'),
+        consumedAt: T0 + 5,
       });
     });
 
-    it('returns undefined for an unknown code', async () => {
+    it('consumes nothing for an unknown code', async () => {
       await t().store.insertAuthorizationCode(authCode('code-1'));
-      assert.equal(await t().store.consumeAuthorizationCode('code-2', T0), undefined);
-      assert.equal(
-        (await t().db.selectFrom('authorization_codes').select('consumed_at').executeTakeFirst())
-          ?.consumed_at,
-        null,
-      );
+      assert.equal(await t().store.consumeAuthorizationCode('code-2', 'client-1', T0), false);
+      assert.equal(await consumedAt(), null);
     });
   });
 
@@ -966,19 +991,21 @@ forEachEngine('store contract', (t, engine) => {
       );
     });
 
-    it(`lets exactly one of ${N} concurrent redemptions of a code win`, async () => {
-      const code = authCode('code-1');
-      await t().store.insertAuthorizationCode(code);
+    it(`lets exactly one of ${N} concurrent redemptions of a code win, never another client's`, async () => {
+      await t().store.insertAuthorizationCode(authCode('code-1'));
+      // Every other attempt is another client's: interleaved, they must neither win nor block.
       const results = await Promise.all(
         Array.from({ length: N }, (_, i) =>
-          t().store.consumeAuthorizationCode('code-1', T0 + 1 + i),
+          t().store.consumeAuthorizationCode('code-1', i % 2 ? 'client-2' : 'client-1', T0 + 1 + i),
         ),
       );
-      const winners = results.flatMap((r, i) => (r && !r.replayed ? [i] : []));
+      const winners = results.flatMap((won, i) => (won ? [i] : []));
       assert.equal(winners.length, 1);
-      const consumedAt = T0 + 1 + (winners[0] ?? -1);
-      assert.equal(results.filter((r) => r?.replayed === true).length, N - 1);
-      for (const r of results) assert.deepEqual(r?.code, { ...code, consumedAt });
+      assert.equal((winners[0] ?? 1) % 2, 0, 'the winner is the client the code was issued to');
+      assert.equal(
+        (await t().store.findAuthorizationCode('code-1', 'client-1'))?.consumedAt,
+        T0 + 1 + (winners[0] ?? -1),
+      );
     });
 
     it('lets the first use of a successor and its grace retry race with one winner', async () => {

@@ -116,6 +116,11 @@ export interface AuthorizationCode {
   readonly userId: string;
   readonly tenantId: string | null;
   readonly redirectUri: string;
+  /**
+   * Whether the authorization request carried `redirect_uri` (else `redirectUri` is the one
+   * registered): only then must the token request repeat it (RFC 6749 §4.1.3).
+   */
+  readonly redirectUriSent: boolean;
   readonly state: string | null;
   readonly scope: string;
   readonly codeChallenge: string | null;
@@ -278,14 +283,13 @@ export interface Store {
   revokeRefreshFamily(familyId: string, now: number, grantExpiresAt: number): Promise<void>;
 
   insertAuthorizationCode(code: AuthorizationCode): Promise<void>;
+  /** The code, consumed or not, if it was issued to `clientId`; another client learns nothing. */
+  findAuthorizationCode(codeHash: string, clientId: string): Promise<AuthorizationCode | undefined>;
   /**
-   * Single use: marks the code consumed iff unconsumed and returns it; one conditional
-   * UPDATE … RETURNING. On a second call returns `{replayed}` with the stored code.
+   * Single use: marks the code consumed iff it is unconsumed and was issued to `clientId`, in
+   * one conditional UPDATE whose row count decides; true iff this call consumed it.
    */
-  consumeAuthorizationCode(
-    codeHash: string,
-    now: number,
-  ): Promise<{ readonly code: AuthorizationCode; readonly replayed: boolean } | undefined>;
+  consumeAuthorizationCode(codeHash: string, clientId: string, now: number): Promise<boolean>;
 
   /** Records a revoked access token (by `jti`) until it would have expired; idempotent. */
   revokeAccessToken(jti: string, now: number, expiresAt: number): Promise<void>;

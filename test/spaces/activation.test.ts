@@ -469,6 +469,17 @@ describe('authorization_code grant refusals', () => {
     assertOAuthError(refreshed, 400, 'invalid_grant');
   });
 
+  test('a used code replayed after it expired still revokes what it issued', async () => {
+    const code = await codeFor(WEB.id, WEB.redirect);
+    const first = await webRedeem(code);
+    assert.equal(first.statusCode, 200, first.body);
+    const access = first.json<Record<string, string>>()['access_token'] as string;
+    t.clock.advance(301);
+    assert.equal((await bearerGet(t, '/oauth/userinfo', access)).statusCode, 200);
+    assertOAuthError(await webRedeem(code), 400, 'invalid_grant');
+    assertOAuthError(await bearerGet(t, '/oauth/userinfo', access), 401, 'invalid_token');
+  });
+
   test('50 parallel redemptions of one code: exactly one succeeds, and its token is then revoked', async () => {
     const code = await codeFor(WEB.id, WEB.redirect);
     const results = await Promise.all(Array.from({ length: 50 }, () => webRedeem(code)));
@@ -482,16 +493,117 @@ describe('authorization_code grant refusals', () => {
     assertOAuthError(await bearerGet(t, '/oauth/userinfo', access), 401, 'invalid_token');
   });
 
-  test("another client's code → invalid_grant", async () => {
-    const code = await codeFor(WEB.id, WEB.redirect);
-    const res = await formTokenRequest(t, {
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: WEB.redirect,
-      client_id: OTHER.id,
-      client_secret: OTHER.secret,
+  /** The stored code's `consumed_at`: null while it can still be redeemed. */
+  async function consumedAt(code: string): Promise<unknown> {
+    const [row] = await t.rows<{ consumed_at: unknown }>(
+      'select consumed_at from authorization_codes where code_hash = ?',
+      t.deps.crypto.hashSecret(code),
+    );
+    assert.ok(row, 'the code is stored');
+    return row.consumed_at;
+  }
+
+  /** OTHER presents `code` with everything else as WEB would send it. */
+  function otherRedeem(code: string) {
+    return webRedeem(code, { client_id: OTHER.id, client_secret: OTHER.secret });
+  }
+
+  /** The access token still works at userinfo and the refresh token still refreshes. */
+  async function assertLive(body: Record<string, unknown>): Promise<void> {
+    const access = body['access_token'] as string;
+    assert.equal((await bearerGet(t, '/oauth/userinfo', access)).statusCode, 200);
+    const refreshed = await formTokenRequest(t, {
+      grant_type: 'refresh_token',
+      refresh_token: body['refresh_token'] as string,
+      client_id: WEB.id,
+      client_secret: WEB.secret,
     });
-    assertOAuthError(res, 400, 'invalid_grant');
+    assert.equal(refreshed.statusCode, 200, refreshed.body);
+  }
+
+  test("another client's unused code → invalid_grant; it stays unspent and its client redeems it", async () => {
+    const code = await codeFor(WEB.id, WEB.redirect);
+    assertOAuthError(await otherRedeem(code), 400, 'invalid_grant');
+    assertOAuthError(
+      await webRedeem(code, {
+        client_id: OTHER.id,
+        client_secret: OTHER.secret,
+        redirect_uri: OTHER.redirect,
+      }),
+      400,
+      'invalid_grant',
+    );
+    assert.equal(await consumedAt(code), null);
+    const own = await webRedeem(code);
+    assert.equal(own.statusCode, 200, own.body);
+    await assertLive(own.json());
+  });
+
+  test("another client replaying a used code → invalid_grant, and the first redemption's tokens stay live", async () => {
+    const code = await codeFor(WEB.id, WEB.redirect);
+    const first = await webRedeem(code);
+    assert.equal(first.statusCode, 200, first.body);
+    const replays = async () =>
+      (await t.rows("select * from audit_events where type = 'code.replayed'")).length;
+    const before = await replays();
+    assertOAuthError(await otherRedeem(code), 400, 'invalid_grant');
+    assert.equal(await replays(), before, 'no replay is recorded for a stranger');
+    await assertLive(first.json());
+  });
+
+  test('a wrong verifier, redirect_uri or state from its own client does not spend the code', async () => {
+    const state = hexState();
+    const verifier = randomBytes(32).toString('base64url');
+    const code = await codeFor(WEB.id, WEB.redirect, {
+      state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    const right = { state, code_verifier: verifier };
+    for (const wrong of [
+      { code_verifier: randomBytes(32).toString('base64url') },
+      { code_verifier: undefined },
+      { redirect_uri: 'https://web.example/other' },
+      { state: hexState() },
+    ]) {
+      const extra = Object.fromEntries(
+        Object.entries({ ...right, ...wrong }).filter(([, v]) => v !== undefined),
+      ) as Record<string, string>;
+      assertOAuthError(await webRedeem(code, extra), 400, 'invalid_grant');
+      assert.equal(await consumedAt(code), null, JSON.stringify(wrong));
+    }
+    const redeemed = await webRedeem(code, right);
+    assert.equal(redeemed.statusCode, 200, redeemed.body);
+    await assertLive(redeemed.json());
+  });
+
+  test("a public client's used code replayed without its verifier revokes nothing; with it, the grant", async () => {
+    const verifier = randomBytes(32).toString('base64url');
+    const code = await codeFor(SPA.id, SPA.redirect, {
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    });
+    // Anyone can name a public client: only the verifier shows the request is the client's.
+    const spaRedeem = (extra: Record<string, string>) =>
+      formTokenRequest(t, {
+        grant_type: 'authorization_code',
+        code,
+        redirect_uri: SPA.redirect,
+        client_id: SPA.id,
+        ...extra,
+      });
+    const first = await spaRedeem({ code_verifier: verifier });
+    assert.equal(first.statusCode, 200, first.body);
+    const access = first.json<Record<string, string>>()['access_token'] as string;
+    assertOAuthError(await spaRedeem({}), 400, 'invalid_grant');
+    assertOAuthError(
+      await spaRedeem({ code_verifier: randomBytes(32).toString('base64url') }),
+      400,
+      'invalid_grant',
+    );
+    assert.equal((await bearerGet(t, '/oauth/userinfo', access)).statusCode, 200);
+    assertOAuthError(await spaRedeem({ code_verifier: verifier }), 400, 'invalid_grant');
+    assertOAuthError(await bearerGet(t, '/oauth/userinfo', access), 401, 'invalid_token');
   });
 
   test('a non-empty different redirect_uri → invalid_grant, even in the cisco-spaces dialect', async () => {

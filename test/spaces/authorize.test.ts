@@ -15,6 +15,7 @@ import {
   CSRF_COOKIE,
   CookieJar,
   SESSION_COOKIE,
+  assertOAuthError,
   assertPageHeaders,
   authorize,
   authorizeUrl,
@@ -559,5 +560,241 @@ describe('authorization endpoint on an https issuer', () => {
     const location = redirectOf(res);
     assert.equal(location.searchParams.get('iss'), 'https://auth.example.com');
     assert.equal(location.searchParams.get('state'), state);
+  });
+});
+
+describe('redirect URI matching: exact, except the port of a loopback IP (RFC 9700 §4.1.3, RFC 8252 §7.3)', () => {
+  let t: TestApp;
+  const jar = new CookieJar();
+  const WEB = {
+    id: 'web',
+    secret: 'web-secret-0123456789abcdef',
+    redirect: 'https://app.example/cb',
+  };
+  const NATIVE = {
+    id: 'native',
+    secret: 'native-secret-0123456789ab',
+    v4: 'http://127.0.0.1/callback',
+    v6: 'http://[::1]/callback',
+    named: 'http://localhost/callback',
+    ported: 'http://127.0.0.1:8000/cb?app=1',
+    // The URL parser reads `127.0.0.1.` as 127.0.0.1, but the string is no loopback IP literal.
+    dotted: 'http://127.0.0.1./dotted',
+  };
+
+  before(async () => {
+    t = await createTestApp();
+    await t.tenant('acme');
+    await createUser(t.deps, { ...bob, tenants: ['acme'] });
+    await t.client({
+      clientId: WEB.id,
+      secret: WEB.secret,
+      grants: ['authorization_code'],
+      redirectUris: [WEB.redirect],
+    });
+    await t.client({
+      clientId: NATIVE.id,
+      secret: NATIVE.secret,
+      grants: ['authorization_code'],
+      redirectUris: [NATIVE.v4, NATIVE.v6, NATIVE.named, NATIVE.ported, NATIVE.dotted],
+    });
+  });
+  after(() => t.close());
+
+  function authorizeWith(client: string, redirectUri: string | undefined) {
+    return browserGet(
+      t,
+      new CookieJar(),
+      authorizeUrl({
+        client_id: client,
+        response_type: 'code',
+        ...(redirectUri !== undefined && { redirect_uri: redirectUri }),
+      }),
+    );
+  }
+
+  /** A code issued through `redirectUri` (or, when undefined, the only registered one). */
+  async function codeVia(client: string, redirectUri: string | undefined): Promise<string> {
+    const location = await authorize(
+      t,
+      jar,
+      {
+        client_id: client,
+        response_type: 'code',
+        ...(redirectUri !== undefined && { redirect_uri: redirectUri }),
+      },
+      bob,
+    );
+    assert.equal(location.searchParams.get('error'), null, location.href);
+    return codeOf(location);
+  }
+
+  function redeem(client: { id: string; secret: string }, code: string, redirectUri?: string) {
+    return formTokenRequest(t, {
+      grant_type: 'authorization_code',
+      code,
+      client_id: client.id,
+      client_secret: client.secret,
+      ...(redirectUri !== undefined && { redirect_uri: redirectUri }),
+    });
+  }
+
+  /** `wrong` at the token endpoint → invalid_grant, and the code still redeems with `right`. */
+  async function assertRedeemsOnlyWith(
+    client: { id: string; secret: string },
+    code: string,
+    wrong: string,
+    right: string | undefined,
+  ): Promise<void> {
+    assertOAuthError(await redeem(client, code, wrong), 400, 'invalid_grant');
+    const res = await redeem(client, code, right);
+    assert.equal(res.statusCode, 200, res.body);
+  }
+
+  // Each is what one looser comparison than string equality would let through.
+  const NEAR_MISSES: readonly (readonly [string, string])[] = [
+    ['an added path segment (prefix match)', 'https://app.example/cb/evil'],
+    ['a trailing slash', 'https://app.example/cb/'],
+    ['an added query', 'https://app.example/cb?next=https://evil.example'],
+    ['an empty query', 'https://app.example/cb?'],
+    ['a fragment', 'https://app.example/cb#x'],
+    ['a prefix of the registered URI', 'https://app.example/c'],
+    ['host case', 'https://APP.example/cb'],
+    ['path case', 'https://app.example/CB'],
+    ['scheme case', 'HTTPS://app.example/cb'],
+    ['userinfo', 'https://evil.example@app.example/cb'],
+    ['a percent-encoded character', 'https://app.example/%63b'],
+    ['dot segments', 'https://app.example/x/../cb'],
+    ['the default port spelled out', 'https://app.example:443/cb'],
+    ['another port', 'https://app.example:8443/cb'],
+    ['http instead of https', 'http://app.example/cb'],
+    ['a longer host', 'https://app.example.evil.example/cb'],
+    ['a trailing dot on the host', 'https://app.example./cb'],
+    ['surrounding whitespace', ' https://app.example/cb'],
+  ];
+
+  for (const [what, uri] of NEAR_MISSES) {
+    test(`authorization endpoint: ${what} → mismatch page`, async () => {
+      assertMismatch(await authorizeWith(WEB.id, uri), 'redirect_uri');
+    });
+
+    test(`token endpoint: ${what} → invalid_grant, and the code is not spent`, async () => {
+      const code = await codeVia(WEB.id, WEB.redirect);
+      await assertRedeemsOnlyWith(WEB, code, uri, WEB.redirect);
+    });
+  }
+
+  test('the registered URI itself is accepted and the code goes exactly there', async () => {
+    const location = await authorize(
+      t,
+      jar,
+      { client_id: WEB.id, redirect_uri: WEB.redirect, response_type: 'code' },
+      bob,
+    );
+    assert.equal(`${location.origin}${location.pathname}`, WEB.redirect);
+    codeOf(location);
+  });
+
+  // RFC 8252 §7.3: a native app listens on an ephemeral port of a loopback IP.
+  const LOOPBACK_PORTS: readonly (readonly [string, string])[] = [
+    ['an ephemeral port on 127.0.0.1', 'http://127.0.0.1:53211/callback'],
+    ['the lowest port', 'http://127.0.0.1:1/callback'],
+    ['the highest port', 'http://127.0.0.1:65535/callback'],
+    ['no port on 127.0.0.1', 'http://127.0.0.1/callback'],
+    ['an ephemeral port on [::1]', 'http://[::1]:49152/callback'],
+    ['another port than the registered one, query kept', 'http://127.0.0.1:9000/cb?app=1'],
+    ['no port instead of the registered one', 'http://127.0.0.1/cb?app=1'],
+  ];
+
+  for (const [what, uri] of LOOPBACK_PORTS) {
+    test(`loopback IP, ${what}: the code goes to that port and redeems with that URI`, async () => {
+      const location = await authorize(
+        t,
+        jar,
+        { client_id: NATIVE.id, redirect_uri: uri, response_type: 'code' },
+        bob,
+      );
+      assert.ok(location.href.startsWith(`${uri}${uri.includes('?') ? '&' : '?'}`), location.href);
+      const res = await redeem(NATIVE, codeOf(location), uri);
+      assert.equal(res.statusCode, 200, res.body);
+    });
+  }
+
+  // Only the port may differ: not scheme, host (spelling included), path or query.
+  const LOOPBACK_MISSES: readonly (readonly [string, string])[] = [
+    ['localhost is no loopback IP: no port relaxation', 'http://localhost:53211/callback'],
+    ['another path', 'http://127.0.0.1:53211/other'],
+    ['a trailing slash', 'http://127.0.0.1:53211/callback/'],
+    ['an added path segment', 'http://127.0.0.1:53211/callback/evil'],
+    ['an added query', 'http://127.0.0.1:53211/callback?x=1'],
+    ['a dropped query', 'http://127.0.0.1:9000/cb'],
+    ['https', 'https://127.0.0.1:53211/callback'],
+    ['another loopback address', 'http://127.0.0.2:53211/callback'],
+    ['a short form of 127.0.0.1', 'http://127.1:53211/callback'],
+    ['a long form of ::1', 'http://[0:0:0:0:0:0:0:1]:53211/callback'],
+    ['[::1] where only 127.0.0.1 is registered', 'http://[::1]:8000/cb?app=1'],
+    ['a port on a registration spelled 127.0.0.1.', 'http://127.0.0.1:5./dotted'],
+    ['a port on a registration spelled 127.0.0.1., without the dot', 'http://127.0.0.1:5/dotted'],
+    ['a port followed by userinfo', 'http://127.0.0.1:53211@evil.example/callback'],
+    ['a host that starts with 127.0.0.1', 'http://127.0.0.1.evil.example:53211/callback'],
+    ['port 0', 'http://127.0.0.1:0/callback'],
+    ['a port over 65535', 'http://127.0.0.1:65536/callback'],
+    ['an empty port', 'http://127.0.0.1:/callback'],
+    ['a port with a leading zero', 'http://127.0.0.1:080/callback'],
+    ['a fragment', 'http://127.0.0.1:53211/callback#x'],
+  ];
+
+  for (const [what, uri] of LOOPBACK_MISSES) {
+    test(`loopback IP, ${what} → mismatch page`, async () => {
+      assertMismatch(await authorizeWith(NATIVE.id, uri), 'redirect_uri');
+    });
+  }
+
+  test('localhost keeps its exact match: the registered URI itself works', async () => {
+    const res = await redeem(NATIVE, await codeVia(NATIVE.id, NATIVE.named), NATIVE.named);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('token endpoint: a loopback code redeems only with the port it was issued for', async () => {
+    const issued = 'http://127.0.0.1:53211/callback';
+    for (const wrong of [NATIVE.v4, 'http://127.0.0.1:53212/callback']) {
+      await assertRedeemsOnlyWith(NATIVE, await codeVia(NATIVE.id, issued), wrong, issued);
+    }
+  });
+
+  // RFC 6749 §4.1.3: redirect_uri is required at the token endpoint iff it was sent here.
+  test('no redirect_uri at authorization: the code redeems without one', async () => {
+    const location = await authorize(t, jar, { client_id: WEB.id, response_type: 'code' }, bob);
+    assert.equal(`${location.origin}${location.pathname}`, WEB.redirect);
+    const code = codeOf(location);
+    const [row] = await t.rows<{ redirect_uri: string; redirect_uri_sent: unknown }>(
+      'select redirect_uri, redirect_uri_sent from authorization_codes where code_hash = ?',
+      t.deps.crypto.hashSecret(code),
+    );
+    assert.equal(row?.redirect_uri, WEB.redirect);
+    assert.equal(Number(row?.redirect_uri_sent), 0);
+    const res = await redeem(WEB, code);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('no redirect_uri at authorization, but one at the token endpoint: it must still be the bound one', async () => {
+    await assertRedeemsOnlyWith(
+      WEB,
+      await codeVia(WEB.id, undefined),
+      `${WEB.redirect}/`,
+      WEB.redirect,
+    );
+  });
+
+  test('redirect_uri at authorization: the token request without it → invalid_request, code not spent', async () => {
+    const code = await codeVia(WEB.id, WEB.redirect);
+    assertOAuthError(await redeem(WEB, code), 400, 'invalid_request');
+    assertOAuthError(await redeem(WEB, code, ''), 400, 'invalid_request');
+    const res = await redeem(WEB, code, WEB.redirect);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('no redirect_uri at authorization for a client with two registered → mismatch page', async () => {
+    assertMismatch(await authorizeWith(NATIVE.id, undefined), 'redirect_uri');
   });
 });

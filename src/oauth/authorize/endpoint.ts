@@ -85,6 +85,7 @@ async function issueCode(
     userId: session.subject,
     tenantId,
     redirectUri: req.redirectUri,
+    redirectUriSent: req.redirectUriSent,
     state: req.state ?? null,
     scope: req.scopes.join(' '),
     codeChallenge: req.codeChallenge ?? null,

@@ -7,6 +7,7 @@ import {
   UnauthorizedClient,
   UnsupportedResponseType,
 } from '../errors.js';
+import { redirectUriMatches } from '../redirect-uri.js';
 import { parseScope } from '../token/issue.js';
 
 /**
@@ -47,6 +48,8 @@ export class ConfigurationMismatch extends Error {
 export interface AuthorizationRequest {
   readonly clientId: string;
   readonly redirectUri: string;
+  /** Whether `redirect_uri` was sent (else the one registered was used; RFC 6749 §4.1.3). */
+  readonly redirectUriSent: boolean;
   readonly state: string | undefined;
   readonly scopes: readonly string[];
   readonly codeChallenge: string | undefined;
@@ -118,7 +121,7 @@ export async function trustedClient(
       registered: client.redirectUris,
     });
   }
-  if (!client.redirectUris.includes(sent)) {
+  if (!client.redirectUris.some((registered) => redirectUriMatches(registered, sent))) {
     throw new ConfigurationMismatch('redirect_uri', {
       kind: 'unregistered-redirect',
       clientId: client.id,
@@ -173,6 +176,7 @@ export function validateAuthorizationRequest(
   return {
     clientId: client.id,
     redirectUri,
+    redirectUriSent: query['redirect_uri'] !== undefined,
     state,
     scopes,
     codeChallenge: challenge,

@@ -100,6 +100,8 @@ export interface AuthorizationCodesTable {
   user_id: string;
   tenant_id: string | null;
   redirect_uri: string;
+  /** 1 when the authorization request carried `redirect_uri`; old nodes leave the default 1. */
+  redirect_uri_sent: number;
   state: string | null;
   scope: string;
   code_challenge: string | null;

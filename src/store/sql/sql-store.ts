@@ -66,7 +66,9 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     revokeRefreshFamily: (f, now, exp) => refresh.revokeRefreshFamily(db, f, now, exp),
 
     insertAuthorizationCode: (c) => codes.insertAuthorizationCode(db, c),
-    consumeAuthorizationCode: (h, now) => codes.consumeAuthorizationCode(db, sqlite, h, now),
+    findAuthorizationCode: (h, clientId) => codes.findAuthorizationCode(db, sqlite, h, clientId),
+    consumeAuthorizationCode: (h, clientId, now) =>
+      codes.consumeAuthorizationCode(db, sqlite, h, clientId, now),
 
     revokeAccessToken: (jti, now, exp) => revocations.revokeAccessToken(db, jti, now, exp),
     revokeGrant: (g, now, exp) => revocations.revokeGrant(db, g, now, exp),

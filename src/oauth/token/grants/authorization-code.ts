@@ -24,11 +24,15 @@ function checkPkce(code: AuthorizationCode, verifier: string | undefined): void 
   }
 }
 
-/** `redirect_uri` must be the bound one; a dialect may let the caller leave it out or empty. */
+/**
+ * RFC 6749 §4.1.3: `redirect_uri` is required iff the authorization request carried one (a
+ * dialect may waive that), and when sent it must be the bound one, character for character.
+ */
 function checkRedirectUri(ctx: GrantContext, code: AuthorizationCode): void {
   const sent = ctx.params['redirect_uri'];
   if (sent === undefined) {
-    if (!ctx.dialect.redirectUriOptional) throw new InvalidRequest('redirect_uri is required');
+    if (code.redirectUriSent && !ctx.dialect.redirectUriOptional)
+      throw new InvalidRequest('redirect_uri is required: the authorization request had one');
     return;
   }
   if (sent !== code.redirectUri)
@@ -54,14 +58,16 @@ async function revokeReplayedGrant(
     clientId: client.id,
     tenantId: code.tenantId,
     userId: code.userId,
-    reason: `code issued to ${code.clientId} redeemed again; grant ${code.grantId} revoked`,
+    reason: `code redeemed again; grant ${code.grantId} revoked`,
     ...requestOrigin(ctx.request),
   });
 }
 
 /**
- * RFC 6749 §4.1.3. The code is consumed first, in one conditional UPDATE, so that of any
- * number of concurrent redemptions exactly one proceeds; every later one is a replay.
+ * RFC 6749 §4.1.3. Only a request that would succeed on a fresh code may use the code up or,
+ * on a used one, revoke its grant: every binding is checked before the single-use consume,
+ * so a stranger (another client, or anyone naming a public client without its verifier)
+ * neither burns a code nor revokes the tokens issued from it.
  */
 export const authorizationCodeGrant: Grant = {
   grantType: 'authorization_code',
@@ -69,27 +75,26 @@ export const authorizationCodeGrant: Grant = {
   async handle(ctx: GrantContext) {
     const { deps, client, dialect, params } = ctx;
     const presented = params['code'] as string;
-    const now = deps.clock();
-    const result =
-      presented.length <= 128
-        ? await deps.store.consumeAuthorizationCode(deps.crypto.hashSecret(presented), now)
-        : undefined;
-    if (!result) throw new InvalidGrant('authorization code invalid');
-    const { code, replayed } = result;
-    if (replayed) {
-      await revokeReplayedGrant(deps, ctx, client, code);
-      throw new InvalidGrant(
-        'authorization code already used; tokens issued from it have been revoked',
-      );
-    }
-    if (code.clientId !== client.id)
-      throw new InvalidGrant('authorization code was issued to another client');
-    if (code.expiresAt <= now) throw new InvalidGrant('authorization code expired');
+    if (presented.length > 128) throw new InvalidGrant('authorization code invalid');
+    const codeHash = deps.crypto.hashSecret(presented);
+    const code = await deps.store.findAuthorizationCode(codeHash, client.id);
+    if (!code) throw new InvalidGrant('authorization code invalid');
     checkRedirectUri(ctx, code);
     if (params['state'] !== undefined && params['state'] !== code.state) {
       throw new InvalidGrant('state differs from the one the code was issued with');
     }
     checkPkce(code, params['code_verifier']);
+    const now = deps.clock();
+    // A used code is a replay even once expired (until the sweep deletes it).
+    if (code.consumedAt === null && code.expiresAt <= now)
+      throw new InvalidGrant('authorization code expired');
+    // Fails for a code used before it was read and for one a concurrent redemption won since.
+    if (!(await deps.store.consumeAuthorizationCode(codeHash, client.id, now))) {
+      await revokeReplayedGrant(deps, ctx, client, code);
+      throw new InvalidGrant(
+        'authorization code already used; tokens issued from it have been revoked',
+      );
+    }
     const subject = await resolveSubject(deps, client, code.userId, code.tenantId);
     const scopes = code.scope.split(' ').filter((s) => s.length > 0);
     return issueTokens(deps, {

@@ -10,6 +10,7 @@ function toCode(r: Selectable<AuthorizationCodesTable>): AuthorizationCode {
     userId: r.user_id,
     tenantId: r.tenant_id,
     redirectUri: r.redirect_uri,
+    redirectUriSent: r.redirect_uri_sent === 1,
     state: r.state,
     scope: r.scope,
     codeChallenge: r.code_challenge,
@@ -33,6 +34,7 @@ export async function insertAuthorizationCode(
       user_id: c.userId,
       tenant_id: c.tenantId,
       redirect_uri: c.redirectUri,
+      redirect_uri_sent: c.redirectUriSent ? 1 : 0,
       state: c.state,
       scope: c.scope,
       code_challenge: c.codeChallenge,
@@ -45,31 +47,37 @@ export async function insertAuthorizationCode(
     .execute();
 }
 
-/**
- * Single use: the conditional UPDATE whose returned row decides, then (for the loser) the row
- * as it is, to tell a replay from an unknown code. SQL text on this per-exchange path, as in
- * refresh-tokens.ts.
- */
+/** SQL text on this per-exchange path, as in refresh-tokens.ts. */
+export async function findAuthorizationCode(
+  db: Kysely<Database>,
+  sqlite: SqliteConnection | undefined,
+  codeHash: string,
+  clientId: string,
+): Promise<AuthorizationCode | undefined> {
+  const [row] = await rowsOf(
+    db,
+    sqlite,
+    sql<Selectable<AuthorizationCodesTable>>`
+      SELECT * FROM authorization_codes WHERE code_hash = ${codeHash} AND client_id = ${clientId}`,
+  );
+  return row && toCode(row);
+}
+
+/** Single use: the conditional UPDATE whose returned row decides. */
 export async function consumeAuthorizationCode(
   db: Kysely<Database>,
   sqlite: SqliteConnection | undefined,
   codeHash: string,
+  clientId: string,
   now: number,
-): Promise<{ code: AuthorizationCode; replayed: boolean } | undefined> {
-  const [won] = await rowsOf(
+): Promise<boolean> {
+  const won = await rowsOf(
     db,
     sqlite,
-    sql<Selectable<AuthorizationCodesTable>>`
+    sql<{ code_hash: string }>`
       UPDATE authorization_codes SET consumed_at = ${now}
-      WHERE code_hash = ${codeHash} AND consumed_at IS NULL
-      RETURNING *`,
+      WHERE code_hash = ${codeHash} AND client_id = ${clientId} AND consumed_at IS NULL
+      RETURNING code_hash`,
   );
-  if (won) return { code: toCode(won), replayed: false };
-  const [lost] = await rowsOf(
-    db,
-    sqlite,
-    sql<Selectable<AuthorizationCodesTable>>`
-      SELECT * FROM authorization_codes WHERE code_hash = ${codeHash}`,
-  );
-  return lost && { code: toCode(lost), replayed: true };
+  return won.length === 1;
 }
