@@ -86,11 +86,16 @@ async function runServer(load: Loader, opts: { json: boolean; worker: boolean })
 
   if (!opts.worker) announce(config, opts.json, demo);
 
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: NodeJS.Signals) => {
+    // Ctrl-C in a terminal sends SIGINT to the primary and its workers at once, and the
+    // primary then sends SIGTERM on: one shutdown per process.
+    if (draining) return;
     // First out of the load balancer's rotation, still serving whatever it sends meanwhile.
+    // An orchestrator stops with SIGTERM; SIGINT is a person at a terminal, who is not kept waiting.
     draining = true;
-    logger.info({ signal, seconds: config.shutdownGrace }, 'not ready: draining');
-    await sleep(config.shutdownGrace * 1000);
+    const grace = signal === 'SIGTERM' ? config.shutdownGrace : 0;
+    logger.info({ signal, seconds: grace }, 'not ready: draining');
+    await sleep(grace * 1000);
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     clearInterval(sweep);
     metricsServer?.close();
