@@ -43,6 +43,12 @@ const READYZ: Probe = { method: 'GET', path: '/readyz' };
 const TOKEN: Probe = { method: 'POST', path: '/oauth/token' };
 const AUTHORIZE: Probe = { method: 'GET', path: '/oauth/authorize?client_id=app' };
 const UNKNOWN: Probe = { method: 'GET', path: '/no-such-path' };
+/** The browser routes: the login page, its logout form and the Cisco Spaces launch. */
+const PAGES: readonly Probe[] = [
+  AUTHORIZE,
+  { method: 'POST', path: '/oauth/logout' },
+  { method: 'POST', path: '/spaces/launch' },
+];
 
 /**
  * One request on a connection of its own (as a load balancer's health check makes it), with
@@ -102,7 +108,7 @@ function assertStartingAnswer(p: Probe, outcome: Outcome): void {
   }
   assert.equal(outcome.status, 503, p.path);
   assert.equal(outcome.headers['retry-after'], '1', p.path);
-  if (p === AUTHORIZE) {
+  if (PAGES.includes(p)) {
     // A browser route: a page a person can read, with the pages' security headers.
     assert.match(String(outcome.headers['content-type']), /^text\/html/);
     assert.match(String(outcome.headers['content-security-policy']), /frame-ancestors 'none'/);
@@ -182,12 +188,17 @@ async function startWhileProbing(
   return { server: await starting, outcomes };
 }
 
-function assertEveryProbeAnswered(outcomes: Map<Probe, Outcome[]>): void {
+/**
+ * No probe hung or was cut; every answer is a ready server's or exactly a starting one's.
+ * With `readyOnly` (workers, which listen only once ready) every answer is a ready server's.
+ */
+function assertEveryProbeAnswered(outcomes: Map<Probe, Outcome[]>, readyOnly: boolean): void {
   const failed = [...outcomes.values()].flat().filter((o) => o.kind === 'failed');
   assert.deepEqual(failed, [], 'every request that reached the port got an answer');
   for (const [p, list] of outcomes) {
     for (const o of list) {
       if (o.kind !== 'answered' || isReadyAnswer(p, o)) continue;
+      assert.ok(!readyOnly, `a worker answered before it was ready: ${p.path} ${o.status}`);
       assertStartingAnswer(p, o);
     }
   }
@@ -215,7 +226,7 @@ describe('serve: requests during startup are answered', { timeout: 300_000 }, ()
               port: await freePort(),
               args: workers,
             });
-            assertEveryProbeAnswered(outcomes);
+            assertEveryProbeAnswered(outcomes, workers.length > 0);
             await server.stop();
           } finally {
             await pgDb?.drop();
@@ -242,7 +253,13 @@ describe('serve: requests during startup are answered', { timeout: 300_000 }, ()
         await lock.query(`select pg_advisory_lock(${KYSELY_MIGRATION_LOCK})`);
         const port = await freePort();
         let announced = false;
-        starting = startServer({ database: db.url, cwd: ws.dir, env: ws.env, port }).then((s) => {
+        starting = startServer({
+          database: db.url,
+          cwd: ws.dir,
+          env: ws.env,
+          port,
+          args: ['--issuer', 'https://auth.example.com'],
+        }).then((s) => {
           announced = true;
           servers.push(s);
           return s;
@@ -253,8 +270,15 @@ describe('serve: requests during startup are answered', { timeout: 300_000 }, ()
           await sleep(20);
           first = await probe(port, HEALTHZ);
         }
-        for (const p of [HEALTHZ, READYZ, TOKEN, AUTHORIZE, UNKNOWN]) {
-          assertStartingAnswer(p, await probe(port, p));
+        for (const p of [HEALTHZ, READYZ, TOKEN, UNKNOWN, ...PAGES]) {
+          const outcome = await probe(port, p);
+          assertStartingAnswer(p, outcome);
+          // The issuer is https (a TLS proxy in front): HSTS from the first answer on.
+          assert.equal(
+            outcome.kind === 'answered' && outcome.headers['strict-transport-security'],
+            'max-age=31536000',
+            p.path,
+          );
         }
         assert.equal(announced, false, 'the server is still starting');
 
