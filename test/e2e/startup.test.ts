@@ -306,44 +306,54 @@ describe('serve: requests during startup are answered', { timeout: 300_000 }, ()
 });
 
 describe('serve: SIGTERM drains the node through /readyz first', { timeout: 300_000 }, () => {
-  test('/readyz 503 for --shutdown-grace while /healthz and tokens are served; then the port closes', async () => {
-    const ws = workspace();
-    const client = await ws.json<{ client_id: string; client_secret: string }>([
-      'client',
-      'create',
-      '--name',
-      'Drain',
-      '--grant',
-      'client_credentials',
-    ]);
-    const server = await startServer({
-      database: ws.database,
-      cwd: ws.dir,
-      env: ws.env,
-      args: ['--shutdown-grace', '3', '--log-level', 'info'],
+  for (const workers of [1, 2]) {
+    test(`${workers === 1 ? 'one process' : '--workers 2'}: /readyz 503 for --shutdown-grace while /healthz and tokens are served; then the port closes`, async () => {
+      const ws = workspace();
+      const client = await ws.json<{ client_id: string; client_secret: string }>([
+        'client',
+        'create',
+        '--name',
+        'Drain',
+        '--grant',
+        'client_credentials',
+      ]);
+      const server = await startServer({
+        database: ws.database,
+        cwd: ws.dir,
+        env: ws.env,
+        port: await freePort(),
+        args: [
+          ...(workers > 1 ? ['--workers', String(workers)] : []),
+          '--shutdown-grace',
+          '3',
+          '--log-level',
+          'info',
+        ],
+      });
+      servers.push(server);
+      assert.equal((await getJson(`${server.url}/readyz`)).status, 200);
+
+      const exit = server.stop('SIGTERM');
+      // Each process logs this once it has turned not-ready (workers share the stderr).
+      const draining = () => server.stderr().split('"not ready: draining"').length - 1;
+      while (draining() < workers) await sleep(5);
+      const [readyz, healthz, token] = await Promise.all([
+        getJson(`${server.url}/readyz`),
+        getJson(`${server.url}/healthz`),
+        postForm(`${server.url}/oauth/token`, {
+          grant_type: 'client_credentials',
+          client_id: client.client_id,
+          client_secret: client.client_secret,
+        }),
+      ]);
+      assert.equal(readyz.status, 503, readyz.text);
+      assert.equal(readyz.body['error'], 'temporarily_unavailable');
+      assert.equal(healthz.status, 200, healthz.text);
+      assert.equal(token.status, 200, token.text);
+      assert.equal(typeof token.body['access_token'], 'string');
+
+      assert.deepEqual(await exit, { code: 0, signal: null });
+      await assert.rejects(fetch(`${server.url}/healthz`), 'the port is closed afterwards');
     });
-    servers.push(server);
-    assert.equal((await getJson(`${server.url}/readyz`)).status, 200);
-
-    const exit = server.stop('SIGTERM');
-    // The log line is written once the node has turned not-ready.
-    while (!server.stderr().includes('"not ready: draining"')) await sleep(5);
-    const [readyz, healthz, token] = await Promise.all([
-      getJson(`${server.url}/readyz`),
-      getJson(`${server.url}/healthz`),
-      postForm(`${server.url}/oauth/token`, {
-        grant_type: 'client_credentials',
-        client_id: client.client_id,
-        client_secret: client.client_secret,
-      }),
-    ]);
-    assert.equal(readyz.status, 503, readyz.text);
-    assert.equal(readyz.body['error'], 'temporarily_unavailable');
-    assert.equal(healthz.status, 200, healthz.text);
-    assert.equal(token.status, 200, token.text);
-    assert.equal(typeof token.body['access_token'], 'string');
-
-    assert.deepEqual(await exit, { code: 0, signal: null });
-    await assert.rejects(fetch(`${server.url}/healthz`), 'the port is closed afterwards');
-  });
+  }
 });
