@@ -1,5 +1,6 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
 import { seedDemo } from '../admin/demo.js';
 import {
@@ -10,21 +11,27 @@ import {
   optionSchemas,
 } from '../config/options.js';
 import { createLogger } from '../observability/logger.js';
-import { attach, bind, boundPort, drain, serveMetrics } from '../server/listen.js';
+import { attach, boundPort, createServer, drain, listen, serveMetrics } from '../server/listen.js';
 import { openRuntime } from '../server/runtime.js';
 import { configFor, globals, guarded } from './context.js';
 
-/** Serve-only flags that commander spells specially (a negated boolean). */
-const NEGATED: Partial<Record<OptionName, string>> = { migrate: '--no-migrate' };
-const BOOLEAN: readonly OptionName[] = ['trustProxy', 'demo'];
+/**
+ * Serve-only flags that commander spells specially: a negated boolean, and `--trust-proxy`,
+ * whose value is optional (the bare flag means one hop).
+ */
+const SPELLED: Partial<Record<OptionName, string>> = {
+  migrate: '--no-migrate',
+  trustProxy: '--trust-proxy [hops|addresses]',
+};
+const BOOLEAN: readonly OptionName[] = ['demo'];
 
 /** One flag per configuration option, generated from the options table. */
 function addConfigFlags(cmd: Command): Command {
   for (const name of Object.keys(optionSchemas) as OptionName[]) {
     if (NO_SERVE_FLAG.includes(name)) continue;
     const spec = optionSchemas[name];
-    const negated = NEGATED[name];
-    const flag = negated ?? (BOOLEAN.includes(name) ? flagName(name) : `${flagName(name)} <value>`);
+    const flag =
+      SPELLED[name] ?? (BOOLEAN.includes(name) ? flagName(name) : `${flagName(name)} <value>`);
     cmd.addOption(new Option(flag, spec.doc).default(undefined));
   }
   return cmd;
@@ -40,17 +47,25 @@ type Loader = (overrides?: Record<string, unknown>) => Config;
 async function runServer(load: Loader, opts: { json: boolean; worker: boolean }): Promise<void> {
   const initial = load();
   const logger = createLogger(initial.logLevel);
-  const server = await bind(initial);
+  const server = createServer(initial);
+  let draining = false;
   let opened: Awaited<ReturnType<typeof openRuntime>> | undefined;
   let started;
   try {
-    // With port 0 the default issuer can only be named once the port is known.
+    // A single process binds first: with port 0 the default issuer can only be named once the
+    // port is known, and until the app is ready the port gives the startup answers (a
+    // liveness probe is answered during a long migration). A worker listens only once ready:
+    // the primary hands connections only to listening workers, so a replacement worker never
+    // answers 503 beside siblings that serve (--workers needs an explicit port).
+    if (!opts.worker) await listen(server, initial);
     const config = initial.port === 0 ? load({ port: boundPort(server) }) : initial;
     opened = await openRuntime(config, { logger, migrate: !opts.worker && config.migrate });
     const demo = config.demo && !opts.worker ? await seedDemo(opened) : undefined;
-    started = { config, deps: opened, demo, app: await attach(server, opened) };
+    const app = await attach(server, opened, () => draining);
+    if (opts.worker) await listen(server, config);
+    started = { config, deps: opened, demo, app };
   } catch (err) {
-    // The bound socket would keep the process alive, listening but never answering.
+    // The bound socket would keep the process alive, listening but never ready.
     server.close();
     await opened?.close();
     throw err;
@@ -71,7 +86,16 @@ async function runServer(load: Loader, opts: { json: boolean; worker: boolean })
 
   if (!opts.worker) announce(config, opts.json, demo);
 
-  const shutdown = async (signal: string) => {
+  const shutdown = async (signal: NodeJS.Signals) => {
+    // Ctrl-C in a terminal sends SIGINT to the primary and its workers at once, and the
+    // primary then sends SIGTERM on: one shutdown per process.
+    if (draining) return;
+    // First out of the load balancer's rotation, still serving whatever it sends meanwhile.
+    // An orchestrator stops with SIGTERM; SIGINT is a person at a terminal, who is not kept waiting.
+    draining = true;
+    const grace = signal === 'SIGTERM' ? config.shutdownGrace : 0;
+    logger.info({ signal, seconds: grace }, 'not ready: draining');
+    await sleep(grace * 1000);
     logger.info({ signal }, 'shutting down: finishing in-flight requests');
     clearInterval(sweep);
     metricsServer?.close();
@@ -115,8 +139,8 @@ function announce(config: Config, json: boolean, demo: Awaited<ReturnType<typeof
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
-/** How long workers get to finish in-flight requests after SIGTERM before they are killed. */
-const WORKER_STOP_TIMEOUT_MS = 35_000;
+/** How long workers get, past their grace and drain, to exit after SIGTERM before they are killed. */
+const WORKER_EXIT_MARGIN_MS = 5_000;
 
 async function runPrimary(config: Config, json: boolean): Promise<void> {
   const count = config.workers === 'auto' ? availableParallelism() : config.workers;
@@ -150,9 +174,12 @@ async function runPrimary(config: Config, json: boolean): Promise<void> {
     stopping = true;
     for (const w of alive()) w.process.kill('SIGTERM');
     // A worker stuck in shutdown must not keep the primary (and the port) forever.
-    setTimeout(() => {
-      for (const w of alive()) w.process.kill('SIGKILL');
-    }, WORKER_STOP_TIMEOUT_MS).unref();
+    setTimeout(
+      () => {
+        for (const w of alive()) w.process.kill('SIGKILL');
+      },
+      config.shutdownGrace * 1000 + SHUTDOWN_TIMEOUT_MS + WORKER_EXIT_MARGIN_MS,
+    ).unref();
   };
   const stop = () => {
     stopWorkers();

@@ -109,16 +109,19 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     throw new ConfigError('invalid headersTimeout: must not exceed requestTimeout');
   const host = out['host'] as string;
   const port = out['port'] as number;
-  const issuer = (out['issuer'] as string | undefined) ?? defaultIssuer(host, port);
+  const issuer =
+    (out['issuer'] as string | undefined) ??
+    defaultIssuer(host, port, out['tlsCert'] !== undefined);
   out['issuer'] = validateIssuer(issuer);
   out['audience'] ??= out['issuer'];
   return deepFreeze(out) as Config;
 }
 
-export function defaultIssuer(host: string, port: number): string {
+/** The URL this process answers at: https when it serves TLS itself. */
+export function defaultIssuer(host: string, port: number, tls: boolean): string {
   const name =
     host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
-  return `http://${name}:${port}`;
+  return `${tls ? 'https' : 'http'}://${name}:${port}`;
 }
 
 function validateIssuer(issuer: string): string {

@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /**
@@ -28,6 +29,48 @@ const list = z.union([
       .filter((s) => s.length > 0),
   ),
 ]);
+
+/** proxy-addr's names for address ranges, which Fastify's `trustProxy` accepts beside addresses. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/** Whether `entry` is an IP address, a CIDR block or one of proxy-addr's range names. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_RANGE_NAMES.has(entry)) return true;
+  const [address = '', prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/**
+ * `--trust-proxy HOPS|ADDRS`: how many proxies in front append to `X-Forwarded-For`, or their
+ * addresses; `false` trusts none. The bare flag (`true`) is one hop: the one proxy in front.
+ * Never "trust everything", which would make the left-most entry, the one the client
+ * writes, its address.
+ */
+const trustProxy = z.unknown().transform((raw, ctx): false | number | readonly string[] => {
+  const value = raw === 'true' ? true : raw === 'false' ? false : raw;
+  if (value === true) return 1;
+  if (value === false) return false;
+  const text = typeof value === 'number' ? String(value) : value;
+  if (typeof text === 'string' && /^\d{1,3}$/.test(text.trim()))
+    return Number(text) === 0 ? false : Number(text);
+  const entries = Array.isArray(text)
+    ? text
+    : typeof text === 'string'
+      ? text.split(',').map((s) => s.trim())
+      : [];
+  const bad = entries.find((e) => typeof e !== 'string' || !isProxyAddress(e));
+  if (entries.length === 0 || bad !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `${JSON.stringify(bad ?? value)} is neither a hop count nor a list of proxy addresses or CIDRs (e.g. 1, or 10.0.0.0/8,127.0.0.1)`,
+    });
+    return z.NEVER;
+  }
+  return entries as string[];
+});
 
 const dialectField = z.union([z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/), z.literal(false)]);
 
@@ -86,7 +129,7 @@ export const optionSchemas = {
   issuer: {
     schema: z.string().url().optional(),
     default: undefined,
-    doc: 'Issuer URL (`iss`). Default: `http://<host>:<port>`. `http://` only for loopback hosts.',
+    doc: 'Issuer URL (`iss`). Default: `http://<host>:<port>`, or `https://` when serving TLS (`tlsCert`). `http://` only for loopback hosts.',
   },
   workers: {
     schema: z.union([z.literal('auto'), z.coerce.number().int().min(1).max(256)]),
@@ -109,9 +152,9 @@ export const optionSchemas = {
     doc: 'Serve `/metrics` on this port (same host) instead of the main port, e.g. to keep it off the public listener.',
   },
   trustProxy: {
-    schema: flag,
-    default: false,
-    doc: 'Trust `X-Forwarded-*` from a proxy in front (client IP, protocol).',
+    schema: trustProxy,
+    default: false as false | number | readonly string[],
+    doc: 'The proxies in front whose `X-Forwarded-For` entries are trusted: a hop count (`1`, also the bare flag) or a comma-separated list of their addresses or CIDRs (`10.0.0.0/8,127.0.0.1`). The client address is the right-most untrusted entry. Default: none, the peer is the client.',
   },
   headersTimeout: {
     schema: z.coerce.number().min(0.1).max(600),
@@ -127,6 +170,11 @@ export const optionSchemas = {
     schema: z.coerce.number().min(0.1).max(600),
     default: 5,
     doc: "Seconds an idle kept-alive connection stays open; put it above a load balancer's own idle timeout.",
+  },
+  shutdownGrace: {
+    schema: z.coerce.number().min(0).max(600),
+    default: 5,
+    doc: 'Seconds after SIGTERM during which `/readyz` answers 503 while every other request is still served, so a load balancer takes the node out of rotation; then the node stops accepting connections and finishes the requests in flight.',
   },
   migrate: {
     schema: flag,

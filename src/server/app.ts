@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import { registerAdminApi } from '../admin/api.js';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { installErrorHandler } from '../http/errors.js';
+import { type ErrorBody, installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
 import { authorizeGet, authorizePost, logoutEndpoint } from '../oauth/authorize/endpoint.js';
 import { introspectionEndpoint } from '../oauth/introspect.js';
@@ -15,11 +15,14 @@ import { launchEndpoint } from '../spaces/launch.js';
 import { registerBrandingRoutes } from '../views/brand.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../views/pages.js';
 import type { Deps } from './deps.js';
+import { NO_STORE, everyResponseHeaders, fastifyTrustProxy } from './headers.js';
 import { httpTimeouts } from './timeouts.js';
 
 export interface AppOptions {
   /** Passed to Fastify, e.g. a `serverFactory` that hands over an already-listening server. */
   readonly fastify?: Pick<FastifyServerOptions, 'serverFactory'>;
+  /** True once the node is going away: `/readyz` answers 503 so load balancers drain it. */
+  readonly draining?: () => boolean;
 }
 
 /** Builds the HTTP application. No I/O happens here; `listen` (or `inject`) starts it. */
@@ -29,7 +32,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     ...options.fastify,
     loggerInstance: deps.logger,
     bodyLimit: BODY_LIMIT,
-    trustProxy: deps.config.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     requestIdHeader: 'x-request-id',
     // Used when Fastify makes the server itself (`app.listen`, tests); `tessera serve` binds
     // its own server with the same limits (listen.ts). Fastify sets no headers timeout.
@@ -41,6 +44,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
 
   registerRawBody(app);
   installErrorHandler(app, deps.metrics);
+  const always = everyResponseHeaders(deps.config.issuer);
 
   // Both hooks take a callback rather than being async: an async onSend hook defers the
   // write to a later microtask, and the handler's `await reply.send()` then waits for the
@@ -50,9 +54,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     reply.header('x-request-id', request.id);
     // RFC 6749 §5.1: token responses (and every other answer here) must not be cached,
     // unless a route chose a policy of its own (the public JWKS and metadata).
-    if (!reply.hasHeader('cache-control'))
-      reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
-    reply.header('x-content-type-options', 'nosniff').header('referrer-policy', 'no-referrer');
+    if (!reply.hasHeader('cache-control')) reply.headers(NO_STORE);
+    reply.headers(always);
     // The write waits for the event loop's check phase, so the answers to every request read
     // in one poll turn go out back to back. Written one by one, each answer's write wakes the
     // sleeping client's thread (a cross-CPU wake-up, costly in a VM); in a burst, only the
@@ -128,6 +131,14 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     await reply.send({ status: 'ok' });
   });
   app.get('/readyz', async (_req, reply) => {
+    if (options.draining?.()) {
+      const body: ErrorBody = {
+        error: 'temporarily_unavailable',
+        error_description: 'the node is shutting down',
+      };
+      await reply.code(503).send(body);
+      return;
+    }
     await deps.store.ping();
     await reply.send({ status: 'ready' });
   });

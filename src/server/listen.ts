@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type Server } from 'node:http';
+import { type RequestListener, createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -7,11 +7,16 @@ import type { Config } from '../config/options.js';
 import { createApp } from './app.js';
 import { type Timeouts, httpTimeouts } from './timeouts.js';
 import type { Deps } from './deps.js';
+import { startingListener } from './starting.js';
 
-/** Creates the (TLS) server and binds it, before the app exists, so port 0 can resolve the issuer. */
-export async function bind(
-  config: Pick<Config, 'host' | 'port' | 'tlsCert' | 'tlsKey'> & Timeouts,
-): Promise<Server> {
+/**
+ * Creates the (TLS) server, not yet listening. Until `attach` hands it the app, it answers
+ * every request with the startup answers (starting.ts), so whenever it is made to listen, no
+ * request that reaches the port goes unanswered.
+ */
+export function createServer(
+  config: Pick<Config, 'tlsCert' | 'tlsKey' | 'issuer'> & Timeouts,
+): Server {
   // This server is handed to Fastify ready-made, so its timeouts are set here.
   const timeouts = httpTimeouts(config);
   const server =
@@ -22,6 +27,11 @@ export async function bind(
           key: readFileSync(config.tlsKey),
         })
       : createHttpServer(timeouts);
+  server.on('request', startingListener(config.issuer));
+  return server as Server;
+}
+
+export async function listen(server: Server, config: Pick<Config, 'host' | 'port'>): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -29,22 +39,30 @@ export async function bind(
       resolve();
     });
   });
-  return server as Server;
 }
 
 export function boundPort(server: Server): number {
   return (server.address() as AddressInfo).port;
 }
 
-/** Attaches the app to an already-listening server. */
-export async function attach(server: Server, deps: Deps): Promise<FastifyInstance> {
+/**
+ * Attaches the app to the server (listening or not) once the app is ready, in place of the
+ * startup answers. `draining()` turns `/readyz` to 503 (the SIGTERM grace).
+ */
+export async function attach(
+  server: Server,
+  deps: Deps,
+  draining: () => boolean,
+): Promise<FastifyInstance> {
+  let handler: RequestListener | undefined;
   const app = createApp(deps, {
     fastify: {
-      serverFactory: (handler) => {
-        server.on('request', handler);
+      serverFactory: (h) => {
+        handler = h;
         return server;
       },
     },
+    draining,
   });
   // Once draining, every answer tells the client not to reuse the connection. A callback
   // hook, not an async one, for the reason given in createApp.
@@ -53,6 +71,10 @@ export async function attach(server: Server, deps: Deps): Promise<FastifyInstanc
     done(null, payload);
   });
   await app.ready();
+  if (!handler) throw new Error('Fastify did not call its serverFactory');
+  // Swapped in one synchronous step: each request is answered by exactly one of the two.
+  server.removeAllListeners('request');
+  server.on('request', handler);
   return app;
 }
 
@@ -94,9 +116,6 @@ export async function serveMetrics(deps: Deps, host: string, port: number): Prom
       )
       .catch(() => res.writeHead(500).end());
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
+  await listen(server, { host, port });
   return server;
 }

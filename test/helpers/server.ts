@@ -73,6 +73,9 @@ export function startServer(options: ServerOptions): Promise<RunningServer> {
     '--json',
     '--log-level',
     'warn',
+    // No readiness grace on SIGTERM unless a test asks for one (a later flag wins).
+    '--shutdown-grace',
+    '0',
     ...(options.args ?? []),
   ];
   const child = spawn(process.execPath, cliArgv(args), {

@@ -42,6 +42,8 @@ export interface Messages {
   readonly logoutRefusedMessage: string;
   readonly launchRefusedTitle: string;
   readonly launchRefusedMessage: string;
+  readonly unavailableTitle: string;
+  readonly unavailableMessage: string;
 }
 
 export const en: Messages = {
@@ -90,4 +92,6 @@ export const en: Messages = {
   launchRefusedTitle: 'This app could not be opened',
   launchRefusedMessage:
     'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
+  unavailableTitle: 'Temporarily unavailable',
+  unavailableMessage: 'The sign-in service is starting. Try again in a moment.',
 };
