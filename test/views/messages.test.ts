@@ -53,6 +53,12 @@ function renderAll(m: Messages): string[] {
     }),
     errorPage({
       m,
+      title: m.unavailableTitle,
+      code: 'temporarily_unavailable',
+      message: m.unavailableMessage,
+    }),
+    errorPage({
+      m,
       title: m.launchRefusedTitle,
       code: 'launch-refused',
       message: m.launchRefusedMessage,
