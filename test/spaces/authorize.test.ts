@@ -10,6 +10,8 @@ import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createUser, disableUser } from '../../src/admin/users.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
+import type { AuthorizationRequest } from '../../src/oauth/authorize/request.js';
+import { openTransaction, sealTransaction } from '../../src/oauth/authorize/transaction.js';
 import { formState } from '../helpers/html.js';
 import {
   CSRF_COOKIE,
@@ -790,6 +792,33 @@ describe('redirect URI matching: exact, except the port of a loopback IP (RFC 97
     const code = await codeVia(WEB.id, WEB.redirect);
     assertOAuthError(await redeem(WEB, code), 400, 'invalid_request');
     assertOAuthError(await redeem(WEB, code, ''), 400, 'invalid_request');
+    const res = await redeem(WEB, code, WEB.redirect);
+    assert.equal(res.statusCode, 200, res.body);
+  });
+
+  test('a login form sealed by a node from before redirect_uri_sent keeps redirect_uri required', async () => {
+    const fresh = new CookieJar();
+    const page = await browserGet(
+      t,
+      fresh,
+      authorizeUrl({ client_id: WEB.id, response_type: 'code' }),
+    );
+    assert.ok(isLoginPage(page), page.body);
+    const { txn, csrf } = formState(page.body);
+    const { redirectUriSent, ...older } = openTransaction(t.deps, txn) as AuthorizationRequest;
+    assert.equal(redirectUriSent, false);
+    const sealedByOlderNode = sealTransaction(t.deps, older as AuthorizationRequest);
+    const code = codeOf(
+      redirectOf(
+        await browserPost(t, fresh, '/oauth/authorize', {
+          txn: sealedByOlderNode,
+          csrf,
+          email: bob.email,
+          password: bob.password,
+        }),
+      ),
+    );
+    assertOAuthError(await redeem(WEB, code), 400, 'invalid_request');
     const res = await redeem(WEB, code, WEB.redirect);
     assert.equal(res.statusCode, 200, res.body);
   });

@@ -21,11 +21,14 @@ export function openTransaction(
 ): AuthorizationRequest | undefined {
   if (sealed === undefined || sealed.length > 4096) return undefined;
   try {
-    const value = JSON.parse(
-      deps.crypto.decrypt(sealed, AAD).toString('utf8'),
-    ) as AuthorizationRequest & { exp: number };
+    const value = JSON.parse(deps.crypto.decrypt(sealed, AAD).toString('utf8')) as Omit<
+      AuthorizationRequest,
+      'redirectUriSent'
+    > & { exp: number; redirectUriSent?: boolean };
     if (value.exp <= deps.clock()) return undefined;
-    return value;
+    // A form sealed by a node from before `redirectUriSent` (a rolling upgrade) keeps that
+    // node's rule: the token endpoint then requires `redirect_uri`.
+    return { ...value, redirectUriSent: value.redirectUriSent ?? true };
   } catch {
     return undefined;
   }
