@@ -1,102 +1,25 @@
 /**
- * The README's walkthrough and Cisco Spaces commands, run as a reader would run them: each
- * `sh` block through bash against a live server, and every `# {…}` comment that follows a
- * command checked against what that command printed (same keys in the same order, same
- * types; `…` in an expected string stands for "anything from here on").
+ * The README's commands, run as a reader would run them (test/helpers/doc-shell.ts): the
+ * walkthrough, the Cisco Spaces setup and the simulate examples against a live demo server,
+ * with only what the demo banner tells the reader to paste already in the shell.
  */
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { CLI_ENTRY, ROOT, TSX_LOADER, childEnv } from './helpers/cli.js';
+import { demoShellExports } from '../src/admin/demo.js';
+import { ROOT, childEnv, cliArgv, liveChildren, runCli } from './helpers/cli.js';
+import { runAndCheck, shellBlocks } from './helpers/doc-shell.js';
 import { type RunningServer, startServer } from './helpers/server.js';
 
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-const README_URL = 'http://127.0.0.1:8080';
-
-/** The `sh` blocks of one `## ` section, with backslash continuations joined. */
-function shellBlocks(heading: string): string[] {
-  const start = README.indexOf(`## ${heading}`);
-  assert.ok(start >= 0, `README has a "${heading}" section`);
-  const end = README.indexOf('\n## ', start + 3);
-  const section = README.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) =>
-    (m[1] ?? '').replace(/\\\n\s*/g, ''),
-  );
-}
-
-interface Step {
-  readonly command: string;
-  /** JSON the README says this command prints, if it says. */
-  readonly expected?: string;
-}
-
-function steps(block: string): Step[] {
-  const out: Step[] = [];
-  for (const line of block.split('\n')) {
-    const expected = /^# (\{.*\})/.exec(line)?.[1];
-    const last = out[out.length - 1];
-    if (expected !== undefined && last) out[out.length - 1] = { ...last, expected };
-    else if (line.trim() && !line.startsWith('#')) out.push({ command: line });
-  }
-  return out;
-}
-
-/** Runs one block as one bash script (variables carry across its lines); output per step. */
-function runBlock(
-  block: string,
-  cwd: string,
-  url: string,
-): { outputs: string[]; status: number | null; stderr: string } {
-  const cli = `${JSON.stringify(process.execPath)} --import ${JSON.stringify(TSX_LOADER)} ${JSON.stringify(CLI_ENTRY)}`;
-  const list = steps(block);
-  const script = [
-    'set -euo pipefail',
-    ...list.flatMap((s, i) => [
-      `echo "@@step ${i}"`,
-      s.command.replaceAll('node dist/cli/main.js', cli).replaceAll(README_URL, url),
-      'echo',
-    ]),
-  ].join('\n');
-  const res = spawnSync('bash', ['-c', script], {
-    cwd,
-    env: childEnv(),
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
-  const outputs = res.stdout
-    .split(/^@@step \d+\n/m)
-    .slice(1)
-    .map((o) => o.trim());
-  return { outputs, status: res.status, stderr: res.stderr };
-}
-
-function assertShape(actualText: string, expectedText: string, command: string): void {
-  const expected = JSON.parse(expectedText) as Record<string, unknown>;
-  let actual: Record<string, unknown>;
-  try {
-    actual = JSON.parse(actualText) as Record<string, unknown>;
-  } catch {
-    assert.fail(`${command}\nprinted ${actualText}, not JSON`);
-  }
-  assert.deepEqual(Object.keys(actual), Object.keys(expected), command);
-  for (const [key, want] of Object.entries(expected)) {
-    const got = actual[key];
-    assert.equal(typeof got, typeof want, `${command}: type of ${key}`);
-    if (typeof want === 'string' && want.includes('…')) {
-      assert.ok((got as string).startsWith(want.slice(0, want.indexOf('…'))), `${command}: ${key}`);
-      assert.ok((got as string).length > 0, `${command}: ${key} is empty`);
-    } else {
-      assert.deepEqual(got, want, `${command}: ${key}`);
-    }
-  }
-}
 
 describe('README', () => {
   let dir: string;
   let server: RunningServer;
+  let prelude: string[];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'tessera-readme-'));
@@ -106,6 +29,7 @@ describe('README', () => {
       cwd: dir,
       args: ['--demo'],
     });
+    prelude = demoShellExports(server.url, server.announced.demo);
   });
 
   after(async () => {
@@ -120,27 +44,153 @@ describe('README', () => {
   });
 
   test('the walkthrough commands print what the README says they print', () => {
-    const blocks = shellBlocks('Five-minute walkthrough').filter(
+    const blocks = shellBlocks(README, 'Five-minute walkthrough').filter(
       (b) => !b.startsWith('npm install'),
     );
-    let checked = 0;
-    for (const block of blocks) {
-      const { outputs, status, stderr } = runBlock(block, dir, server.url);
-      assert.equal(status, 0, `block failed:\n${block}\n${stderr}`);
-      steps(block).forEach((step, i) => {
-        if (step.expected === undefined) return;
-        assertShape(outputs[i] ?? '', step.expected, step.command);
-        checked++;
-      });
-    }
     // Bright Pattern, Setu (issue and refresh), standard, and the revoked token's introspection.
-    assert.equal(checked, 5);
+    assert.equal(runAndCheck(blocks, { cwd: dir, prelude }), 5);
   });
 
   test('the Cisco Spaces setup commands succeed', () => {
-    for (const block of shellBlocks('Cisco Spaces partner app')) {
-      const { status, stderr } = runBlock(block, dir, server.url);
-      assert.equal(status, 0, `block failed:\n${block}\n${stderr}`);
+    runAndCheck(shellBlocks(README, 'Cisco Spaces partner app'), { cwd: dir, prelude });
+  });
+
+  test('the simulate examples run as written with what the demo banner prints, and pass', () => {
+    const blocks = shellBlocks(README, 'Checking an integration with `tessera simulate`');
+    assert.equal(blocks.length, 1);
+    runAndCheck(blocks, { cwd: dir, prelude });
+  });
+
+  test('no command hard-codes the port: a server on another port runs them all', () => {
+    for (const block of [
+      ...shellBlocks(README, 'Five-minute walkthrough'),
+      ...shellBlocks(README, 'Checking an integration with `tessera simulate`'),
+    ])
+      assert.doesNotMatch(block, /127\.0\.0\.1:\d+|localhost:\d+/, block);
+  });
+});
+
+/** The text banner of `serve --demo` on an empty database. */
+async function textBanner(cwd: string): Promise<string> {
+  const child = spawn(
+    process.execPath,
+    cliArgv(['serve', '--demo', '--port', '0', '--log-level', 'warn']),
+    { cwd, env: childEnv(), stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  liveChildren.add(child);
+  let out = '';
+  try {
+    for await (const chunk of child.stdout.setEncoding('utf8')) {
+      out += chunk as string;
+      // The banner is one write of less than PIPE_BUF bytes, so it arrives whole.
+      if (out.startsWith('Tessera listening') && out.endsWith('\n')) return out;
     }
+    assert.fail(`the server stopped before printing its banner:\n${out}`);
+  } finally {
+    child.kill('SIGINT');
+    liveChildren.delete(child);
+  }
+}
+
+test('the demo banner prints, ready to paste, every variable the README uses', async () => {
+  const cwd = mkdtempSync(join(tmpdir(), 'tessera-readme-banner-'));
+  try {
+    const banner = await textBanner(cwd);
+    const exported = new Map(
+      [...banner.matchAll(/^export ([A-Z_]+)=(\S+)$/gm)].map((m) => [m[1], m[2]]),
+    );
+    const url = /^Tessera listening on (\S+)$/m.exec(banner)?.[1];
+    assert.equal(exported.get('BASE'), url);
+    assert.equal(exported.get('DEMO_PASSWORD'), /password (\S+)$/m.exec(banner)?.[1]);
+    for (const [id, name] of [
+      ['demo-standard', 'STANDARD_SECRET'],
+      ['demo-cisco-spaces', 'SPACES_SECRET'],
+      ['demo-bright-pattern', 'BRIGHT_SECRET'],
+      ['demo-setu', 'SETU_SECRET'],
+    ] as const)
+      assert.equal(exported.get(name), new RegExp(`client ${id} +secret (\\S+)`).exec(banner)?.[1]);
+    // Every $VARIABLE of a README block is the banner's or assigned earlier in that block.
+    for (const block of shellBlocks(README)) {
+      const assigned = [...block.matchAll(/^([A-Z_]+)=/gm)].map((m) => m[1]);
+      for (const [, name] of block.matchAll(/\$\{?([A-Z_]+)/g))
+        assert.ok(exported.has(name) || assigned.includes(name), `$${name} in\n${block}`);
+    }
+  } finally {
+    rmSync(cwd, { recursive: true, force: true });
+  }
+});
+
+/**
+ * Whether an `engines.node` range admits Node `major.minor`, for the forms package-lock.json
+ * holds (`*`, `>=N[.M]`, `^N.M.P`, `N`, `N.x`, joined by `||`); any other form fails the test
+ * rather than being guessed at.
+ */
+function admits(range: string, major: number, minor: number): boolean {
+  return range.split('||').some((alternative) => {
+    const a = alternative.trim();
+    if (a === '*') return true;
+    const m = /^(>=|\^)?\s*(\d+)(?:\.(\d+|x|\*))?(?:\.[\dx*]+)?$/.exec(a);
+    assert.ok(m, `engines range ${range}`);
+    const [wantMajor, wantMinor] = [Number(m[2]), Number.parseInt(m[3] ?? '0', 10) || 0];
+    if (m[1] === '>=') return major > wantMajor || (major === wantMajor && minor >= wantMinor);
+    return major === wantMajor && minor >= wantMinor;
+  });
+}
+
+test('the Node statement: what engines says, and every EBADENGINE warning it explains', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    engines: { node: string };
+  };
+  const lowest = /^>=(\d+)\.(\d+)$/.exec(pkg.engines.node);
+  assert.ok(lowest, pkg.engines.node);
+  const [major, minor] = [Number(lowest[1]), Number(lowest[2])];
+  assert.match(README, new RegExp(`Node ${major}\\.${minor} or newer`));
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
+    packages: Record<string, { version?: string; engines?: { node?: string } }>;
+  };
+  const refusing = Object.entries(lock.packages)
+    .filter(([, p]) => p.engines?.node !== undefined && !admits(p.engines.node, major, minor))
+    .map(([path, p]) => `${path.slice(path.lastIndexOf('node_modules/') + 13)}@${p.version}`);
+  assert.deepEqual(refusing, ['cookie@2.0.2'], 'the README names each, and why it is harmless');
+  for (const name of refusing) assert.ok(README.includes(`\`${name}\``), name);
+  // Harmless because fastify loads light-my-request (cookie@2's only user) only for inject().
+  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' });
+  for (const file of sources.filter((f) => f.endsWith('.ts')))
+    assert.doesNotMatch(readFileSync(join(ROOT, 'src', file), 'utf8'), /\.inject\(/, file);
+});
+
+describe('README: bad usage is one line on stderr and exit code 2', () => {
+  const cases = [
+    ['an unknown profile', ['simulate', 'nosuch']],
+    ['a missing option', ['simulate', 'setu', '--client-id', 'x']],
+    [
+      'an unknown report format',
+      [
+        'simulate',
+        'setu',
+        '--client-id',
+        'x',
+        '--token-url',
+        'http://127.0.0.1:9/t',
+        '--report',
+        'pdf:x.pdf',
+      ],
+    ],
+    ['an unknown option', ['simulate', 'setu', '--bogus']],
+    ['an unknown command', ['nosuch']],
+    ['a missing required option of another command', ['tenant', 'create', '--name', 'x']],
+  ] as const;
+  for (const [what, args] of cases)
+    test(what, async () => {
+      const r = await runCli(args);
+      assert.equal(r.code, 2, `tessera ${args.join(' ')}\n${r.stderr}`);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr.trimEnd().split('\n').length, 1, r.stderr);
+    });
+
+  test('--help still exits 0', async () => {
+    const r = await runCli(['simulate', '--help']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /cisco-spaces/);
   });
 });

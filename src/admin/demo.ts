@@ -12,6 +12,43 @@ export const SPACES_REDIRECT_URIS = [
   'https://dnaspaces.io/partner/OAuthValidation',
 ];
 
+/** The shell variable the banner exports each demo client's secret as (the README uses them). */
+const SECRET_VARIABLES: Readonly<Record<string, string>> = {
+  'demo-standard': 'STANDARD_SECRET',
+  'demo-cisco-spaces': 'SPACES_SECRET',
+  'demo-bright-pattern': 'BRIGHT_SECRET',
+  'demo-setu': 'SETU_SECRET',
+};
+
+/** What a first start shows of {@link seedDemo}'s credentials (also as the JSON banner has them). */
+interface ShownCredentials {
+  readonly user: { readonly password: string };
+  readonly clients: readonly {
+    readonly client_id: string;
+    readonly client_secret: string | undefined;
+  }[];
+}
+
+/**
+ * `export` lines for the README's examples: where the server listens (`BASE`, so another
+ * `--port` needs no editing) and, on the start that seeded them, the demo credentials.
+ * Generated secrets and passwords are base64url, so they need no shell quoting.
+ */
+export function demoShellExports(base: string, demo: ShownCredentials | undefined): string[] {
+  return [
+    `export BASE=${base}`,
+    ...(demo
+      ? [
+          `export DEMO_PASSWORD=${demo.user.password}`,
+          ...demo.clients.flatMap((c) => {
+            const name = SECRET_VARIABLES[c.client_id];
+            return name && c.client_secret ? [`export ${name}=${c.client_secret}`] : [];
+          }),
+        ]
+      : []),
+  ];
+}
+
 /**
  * Seeds a demo tenant, a user and one client per built-in dialect — only into an empty
  * database, so a restart never adds a second set. Returns the credentials (shown once), or

@@ -10,6 +10,22 @@ import { simulateCommand } from './simulate.js';
 import { tenantCommand } from './tenant.js';
 import { userCommand } from './user.js';
 
+/**
+ * A command line that does not parse (unknown command or option, missing option or
+ * argument) exits 2, as `simulate`'s own usage errors do, so a script can tell "called
+ * wrongly" from "tried and failed" (1). A value an option's parser refuses (`--refresh-grace
+ * 1.5`) stays 1, the code of every other refused value (`--refresh-grace 301`). Help and
+ * version exit 0. Set on every command: commander does not pass it down to `addCommand`.
+ */
+function usageErrorsExit2(cmd: Command): Command {
+  cmd.exitOverride((err) => {
+    if (err.exitCode === 0 || err.code === 'commander.invalidArgument') process.exit(err.exitCode);
+    process.exit(2);
+  });
+  cmd.commands.forEach(usageErrorsExit2);
+  return cmd;
+}
+
 export function buildProgram(): Command {
   const program = new Command('tessera')
     .description(
@@ -47,5 +63,5 @@ export function buildProgram(): Command {
   program.addCommand(keyCommand());
   program.addCommand(auditCommand());
   program.addCommand(simulateCommand());
-  return program;
+  return usageErrorsExit2(program);
 }

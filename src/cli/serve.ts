@@ -2,7 +2,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
-import { seedDemo } from '../admin/demo.js';
+import { demoShellExports, seedDemo } from '../admin/demo.js';
 import {
   type Config,
   NO_SERVE_FLAG,
@@ -136,6 +136,12 @@ function announce(config: Config, json: boolean, demo: Awaited<ReturnType<typeof
       ),
     );
   }
+  if (config.demo)
+    lines.push(
+      '',
+      "For the README's examples, paste into the shell you run them in:",
+      ...demoShellExports(url, demo),
+    );
   process.stdout.write(`${lines.join('\n')}\n`);
 }
 
