@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -14,6 +13,7 @@ import { openDatabase } from '../../src/store/sql/db.js';
 import { testEngine } from '../helpers/app.js';
 import { type CliResult, newMasterKey, runCli } from '../helpers/cli.js';
 import { createPostgresDatabase } from '../helpers/engines.js';
+import { freePort } from '../helpers/postgres.js';
 import { startServer } from '../helpers/server.js';
 
 const SANDBOX = 'https://partners.dnaspaces.io/partner/OAuthValidation';
@@ -114,6 +114,32 @@ async function migratedWithKey(s: Setup, masterKey: string): Promise<void> {
   ok(await s.run(['key', 'list'], { TESSERA_MASTER_KEY: masterKey }));
 }
 
+/** `client create` of a cisco-spaces client bound to tenant `acme`. */
+function spacesClient(
+  s: Setup,
+  env: Record<string, string>,
+  id: string,
+  redirectUris: readonly string[],
+): Promise<CliResult> {
+  const uris = redirectUris.flatMap((u) => ['--redirect-uri', u]);
+  return s.run(
+    [
+      'client',
+      'create',
+      '--name',
+      id,
+      '--client-id',
+      id,
+      '--dialect',
+      'cisco-spaces',
+      ...uris,
+      '--tenant',
+      'acme',
+    ],
+    env,
+  );
+}
+
 /** A Cisco Spaces customer done right: both redirect URIs, a tenant with app URL and support email. */
 async function spacesCustomer(s: Setup, env: Record<string, string>): Promise<void> {
   ok(
@@ -133,27 +159,7 @@ async function spacesCustomer(s: Setup, env: Record<string, string>): Promise<vo
       env,
     ),
   );
-  ok(
-    await s.run(
-      [
-        'client',
-        'create',
-        '--name',
-        'Spaces',
-        '--client-id',
-        'spaces-app',
-        '--dialect',
-        'cisco-spaces',
-        '--redirect-uri',
-        SANDBOX,
-        '--redirect-uri',
-        LIVE,
-        '--tenant',
-        'acme',
-      ],
-      env,
-    ),
-  );
+  ok(await spacesClient(s, env, 'spaces-app', [SANDBOX, LIVE]));
 }
 
 describe(`tessera init [${testEngine()}]`, () => {
@@ -253,6 +259,14 @@ describe(`tessera init [${testEngine()}]`, () => {
     assert.equal(mode(configFile), 0o600);
   });
 
+  test('a store it cannot reach is an error, and nothing is written', async () => {
+    const s = await setup();
+    const database = `postgres://postgres@127.0.0.1:${await freePort()}/postgres`;
+    refused(await runCli(['--database', database, 'init'], { cwd: s.dir }), /ECONNREFUSED/);
+    assert.equal(existsSync(join(s.dir, 'tessera.config.json')), false);
+    assert.equal(existsSync(join(s.dir, 'master.key')), false);
+  });
+
   test('an http issuer on a public host is refused before anything is written', async () => {
     const s = await setup();
     refused(
@@ -295,25 +309,8 @@ describe(`tessera doctor [${testEngine()}]`, () => {
     await migratedWithKey(s, masterKey);
     const env = { TESSERA_MASTER_KEY: masterKey, TESSERA_ISSUER: 'https://auth.example.com' };
     ok(await s.run(['tenant', 'create', '--id', 'acme', '--name', 'Acme'], env));
-    ok(
-      await s.run(
-        [
-          'client',
-          'create',
-          '--name',
-          'Spaces',
-          '--client-id',
-          'spaces-app',
-          '--dialect',
-          'cisco-spaces',
-          '--redirect-uri',
-          SANDBOX,
-          '--tenant',
-          'acme',
-        ],
-        env,
-      ),
-    );
+    ok(await spacesClient(s, env, 'spaces-app', [SANDBOX]));
+    ok(await spacesClient(s, env, 'spaces-live', [LIVE]));
     ok(
       await s.run(
         ['client', 'create', '--name', 'Demo', '--client-id', 'demo-setu', '--dialect', 'setu'],
@@ -359,11 +356,11 @@ describe(`tessera doctor [${testEngine()}]`, () => {
     assert.match(reasonOf(d.checks, 'signing key age'), /is 100 days old \(keyRotationDays 90\)/);
     assert.equal(
       reasonOf(d.checks, 'spaces redirect URIs'),
-      `client spaces-app lacks the live redirect URI ${LIVE}`,
+      `client spaces-app lacks the live redirect URI ${LIVE}; client spaces-live lacks the sandbox redirect URI ${SANDBOX}`,
     );
     assert.equal(
       reasonOf(d.checks, 'spaces tenants'),
-      'tenant acme (client spaces-app) has no app URL nor support email',
+      'tenant acme (client spaces-app) has no app URL nor support email; tenant acme (client spaces-live) has no app URL nor support email',
     );
     assert.match(reasonOf(d.checks, 'demo clients'), /: demo-setu \(/);
 
@@ -385,6 +382,29 @@ describe(`tessera doctor [${testEngine()}]`, () => {
       'the newest signing key is 100 days old',
     );
     assert.equal(local.checks.find((c) => c.name === 'demo clients')?.level, 'PASS');
+
+    // Public again, now listening on every interface and serving TLS itself; the rotation
+    // period ends on the key's 100th day; the tenant has an app URL but still no support email.
+    ok(await s.run(['tenant', 'update', 'acme', '--app-url', 'https://app.example.com/'], env));
+    const tls = await doctor(s, {
+      ...env,
+      TESSERA_HOST: '0.0.0.0',
+      TESSERA_TLS_CERT: join(s.dir, 'cert.pem'),
+      TESSERA_TLS_KEY: join(s.dir, 'key.pem'),
+      TESSERA_KEY_ROTATION_DAYS: '100',
+    });
+    assert.deepEqual(levels(tls.checks).slice(1, 3), [
+      ['host', 'PASS'],
+      ['trust proxy', 'PASS'],
+    ]);
+    assert.match(
+      reasonOf(tls.checks, 'signing key age'),
+      /is 100 days old \(keyRotationDays 100\)/,
+    );
+    assert.match(
+      reasonOf(tls.checks, 'spaces tenants'),
+      /^tenant acme \(client spaces-app\) has no support email;/,
+    );
   });
 
   test('an http issuer on a public host: FAIL issuer, exit 1', async () => {
@@ -447,12 +467,7 @@ describe(`tessera doctor [${testEngine()}]`, () => {
   });
 
   test('a PostgreSQL nobody listens on: FAIL store reachable, exit 1, within a bound', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const probe = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = probe.address() as { port: number };
-        probe.close(() => resolve(free));
-      });
-    });
+    const port = await freePort();
     const r = await runCli(
       ['--json', '--database', `postgres://postgres@127.0.0.1:${port}/postgres`, 'doctor'],
       { env: good, timeoutMs: 30_000 },
