@@ -3,7 +3,7 @@
  * check of `tessera doctor` where no key exists: it reports, never generates one.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -51,4 +51,16 @@ test('doctor: SQLite without a configured or generated master key is a FAIL, and
     reason: 'no master key: set TESSERA_MASTER_KEY or masterKeyFile',
   });
   assert.equal(existsSync(join(dir, 'master.key')), false);
+});
+
+test('doctor: a malformed master.key beside the SQLite file is a FAIL naming it, not a crash', () => {
+  const db = join(dir, 'bad', 'store.db');
+  mkdirSync(join(dir, 'bad'));
+  writeFileSync(join(dir, 'bad', 'master.key'), 'short', { mode: 0o600 });
+  const check = masterKeyCheck(load({ database: `sqlite:${db}` }), db, []);
+  assert.deepEqual(check, {
+    name: 'master key',
+    level: 'FAIL',
+    reason: `${join(dir, 'bad', 'master.key')} does not hold a 32-byte base64 key`,
+  });
 });

@@ -6,7 +6,12 @@ import type { Client, SigningKey, Tenant } from '../store/store.js';
 import { sqlitePath } from '../store/sql/db.js';
 import { type SqlStore, createSqlStore } from '../store/sql/sql-store.js';
 import { currentSigner } from '../tokens/keystore.js';
-import { createCrypto, resolveMasterKey, sqliteMasterKeyPath } from '../tokens/master-key.js';
+import {
+  type Crypto,
+  createCrypto,
+  resolveMasterKey,
+  sqliteMasterKeyPath,
+} from '../tokens/master-key.js';
 
 /**
  * The go-live checks of `tessera doctor` (DESIGN §8): each reads the configuration and the
@@ -93,7 +98,12 @@ export function masterKeyCheck(
     (file === undefined || !existsSync(sqliteMasterKeyPath(file)))
   )
     return fail('master key', 'no master key: set TESSERA_MASTER_KEY or masterKeyFile');
-  const crypto = createCrypto(resolveMasterKey(config.masterKey, file).key);
+  let crypto: Crypto;
+  try {
+    crypto = createCrypto(resolveMasterKey(config.masterKey, file).key);
+  } catch (err) {
+    return fail('master key', (err as Error).message);
+  }
   const unreadable = keys.filter((k) => {
     try {
       crypto.decrypt(k.privateKey, `signing-key:${k.kid}`);
