@@ -69,7 +69,10 @@ async function init(opts: GlobalOptions, flags: InitFlags): Promise<void> {
   const masterKey = randomBytes(32).toString('base64');
   const fileConfig = {
     database,
-    ...(flags.issuer !== undefined && { issuer: config.issuer }),
+    // Given by flag or environment: the config keeps it, so later commands need neither.
+    ...((flags.issuer ?? process.env['TESSERA_ISSUER']) !== undefined && {
+      issuer: config.issuer,
+    }),
     ...(publicIssuer && { host: '0.0.0.0', trustProxy: 1 }),
     ...(!printKey && { masterKeyFile: keyFile }),
   };

@@ -248,14 +248,24 @@ describe(`tessera init [${testEngine()}]`, () => {
 
   test('--print-master-key prints the key once and the config names no key file', async () => {
     const s = await setup();
-    const r = ok(await s.run(['--json', 'init', '--print-master-key']));
+    // The issuer from the environment is kept as a flag's would be.
+    const r = ok(
+      await s.run(['--json', 'init', '--print-master-key'], {
+        TESSERA_ISSUER: 'https://auth.example.com',
+      }),
+    );
     const out = JSON.parse(r.stdout) as Record<string, unknown>;
     const configFile = join(s.dir, 'tessera.config.json');
     assert.deepEqual(Object.keys(out), ['config_file', 'master_key', 'next_steps']);
     assert.equal(out['config_file'], configFile);
     assert.equal(Buffer.from(out['master_key'] as string, 'base64').length, 32);
     assert.equal(existsSync(join(s.dir, 'master.key')), false);
-    assert.deepEqual(JSON.parse(readFileSync(configFile, 'utf8')), { database: s.database });
+    assert.deepEqual(JSON.parse(readFileSync(configFile, 'utf8')), {
+      database: s.database,
+      issuer: 'https://auth.example.com',
+      host: '0.0.0.0',
+      trustProxy: 1,
+    });
     assert.equal(mode(configFile), 0o600);
   });
 
