@@ -3,6 +3,8 @@ import { auditCommand } from './audit.js';
 import { clientCommand } from './client.js';
 import { createSqlStore } from '../store/sql/sql-store.js';
 import { configFor, globals, guarded } from './context.js';
+import { doctorCommand } from './doctor.js';
+import { initCommand } from './init.js';
 import { printItem } from './io.js';
 import { keyCommand } from './key.js';
 import { serveCommand } from './serve.js';
@@ -57,6 +59,8 @@ export function buildProgram(): Command {
         }
       });
     });
+  program.addCommand(initCommand());
+  program.addCommand(doctorCommand());
   program.addCommand(tenantCommand());
   program.addCommand(userCommand());
   program.addCommand(clientCommand());

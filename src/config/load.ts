@@ -4,6 +4,13 @@ import { type Config, type OptionName, envName, flagName, optionSchemas } from '
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+  /** The option whose value is wrong, when it is one option's (`tessera doctor` names it). */
+  constructor(
+    message: string,
+    readonly option?: OptionName,
+  ) {
+    super(message);
+  }
 }
 
 export interface ConfigSources {
@@ -100,6 +107,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
       const where = issue && issue.path.length > 0 ? ` (at ${issue.path.join('.')})` : '';
       throw new ConfigError(
         `invalid ${name} from ${from}: ${issue?.message ?? 'invalid value'}${where}`,
+        name,
       );
     }
     out[name] = parsed.data;
@@ -107,6 +115,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   // Node refuses a headers timeout above the request timeout; say so in the config's terms.
   if ((out['headersTimeout'] as number) > (out['requestTimeout'] as number))
     throw new ConfigError('invalid headersTimeout: must not exceed requestTimeout');
+  out['masterKey'] = masterKeyOf(
+    out['masterKey'] as string | undefined,
+    out['masterKeyFile'] as string | undefined,
+  );
   const host = out['host'] as string;
   const port = out['port'] as number;
   const issuer =
@@ -115,6 +127,32 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   out['issuer'] = validateIssuer(issuer);
   out['audience'] ??= out['issuer'];
   return deepFreeze(out) as Config;
+}
+
+/**
+ * The master key from `masterKeyFile` when one is named. Both set is refused: two sources
+ * of one key are a mistake, and the wrong one would leave every signing key unreadable.
+ */
+function masterKeyOf(key: string | undefined, file: string | undefined): string | undefined {
+  if (file === undefined) return key;
+  if (key !== undefined)
+    throw new ConfigError('set masterKey or masterKeyFile, not both', 'masterKeyFile');
+  let text: string;
+  try {
+    text = readFileSync(resolve(file), 'utf8').trim();
+  } catch (err) {
+    throw new ConfigError(
+      `cannot read masterKeyFile ${resolve(file)}: ${(err as Error).message}`,
+      'masterKeyFile',
+    );
+  }
+  const parsed = optionSchemas.masterKey.schema.safeParse(text);
+  if (!parsed.success || parsed.data === undefined)
+    throw new ConfigError(
+      `masterKeyFile ${resolve(file)} must hold 32 bytes in base64 (openssl rand -base64 32)`,
+      'masterKeyFile',
+    );
+  return parsed.data;
 }
 
 /** The URL this process answers at: https when it serves TLS itself. */
@@ -129,17 +167,18 @@ function validateIssuer(issuer: string): string {
   try {
     url = new URL(issuer);
   } catch {
-    throw new ConfigError(`invalid issuer: "${issuer}" is not a URL`);
+    throw new ConfigError(`invalid issuer: "${issuer}" is not a URL`, 'issuer');
   }
   if (url.search || url.hash)
-    throw new ConfigError('invalid issuer: no query or fragment allowed (RFC 8414 §2)');
+    throw new ConfigError('invalid issuer: no query or fragment allowed (RFC 8414 §2)', 'issuer');
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new ConfigError(
       `invalid issuer: http:// is accepted only for loopback hosts; use https:// for ${url.hostname}`,
+      'issuer',
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:')
-    throw new ConfigError('invalid issuer: must be https://');
+    throw new ConfigError('invalid issuer: must be https://', 'issuer');
   // No trailing slash, so `${issuer}/oauth/token` is well formed and `iss` compares exactly.
   return url.href.replace(/\/$/, '');
 }

@@ -197,6 +197,11 @@ export const optionSchemas = {
     default: undefined,
     doc: 'Master key, 32 random bytes in base64. With SQLite and none set, one is generated next to the database file (mode 0600).',
   },
+  masterKeyFile: {
+    schema: z.string().min(1).optional(),
+    default: undefined,
+    doc: 'A file holding the master key (mode 0600; `tessera init` writes one), instead of `masterKey`; setting both is an error.',
+  },
   signingAlg: {
     schema: z.enum(['RS256', 'PS256', 'ES256', 'EdDSA']),
     default: 'RS256' as const,
@@ -206,6 +211,11 @@ export const optionSchemas = {
     schema: z.coerce.number().int().min(0),
     default: 3600,
     doc: 'Seconds a rotated key is published in the JWKS before it signs (resource servers cache JWKS).',
+  },
+  keyRotationDays: {
+    schema: z.coerce.number().int().min(1),
+    default: 90,
+    doc: '`tessera doctor` warns when the newest signing key is older than this many days (rotate with `tessera key rotate`).',
   },
   audience: {
     schema: z.string().min(1).optional(),

@@ -71,6 +71,11 @@ export interface MasterKeySource {
   readonly generatedAt?: string;
 }
 
+/** Where the generated master key of a SQLite store lives: beside the database file. */
+export function sqliteMasterKeyPath(sqliteFile: string): string {
+  return join(dirname(sqliteFile), 'master.key');
+}
+
 /**
  * The configured master key; or, for SQLite only, the one kept in `master.key` beside the
  * database file, generated (mode 0600) on first use. PostgreSQL deployments must configure
@@ -86,7 +91,7 @@ export function resolveMasterKey(
       'TESSERA_MASTER_KEY is required with PostgreSQL or in-memory SQLite (openssl rand -base64 32)',
     );
   }
-  const path = join(dirname(sqliteFile), 'master.key');
+  const path = sqliteMasterKeyPath(sqliteFile);
   if (!existsSync(path)) {
     mkdirSync(dirname(path), { recursive: true });
     const key = randomBytes(32);

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { Store } from '../store.js';
-import { type OpenOptions, migrateToLatest, openDatabase } from './db.js';
+import { type OpenOptions, migrateToLatest, openDatabase, pendingMigrations } from './db.js';
 import * as audit from './repositories/audit.js';
 import * as branding from './repositories/branding.js';
 import * as codes from './repositories/authorization-codes.js';
@@ -16,6 +16,8 @@ import * as users from './repositories/users.js';
 export interface SqlStore extends Store {
   /** SQLite file path, when the engine is SQLite and not in memory. */
   readonly file: string | undefined;
+  /** Names of the migrations not applied yet, without applying them. */
+  pendingMigrations(): Promise<string[]>;
 }
 
 /** Opens the store for a `sqlite:` or `postgres://` URL. No I/O happens until the first call. */
@@ -25,6 +27,7 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     engine,
     file: file === ':memory:' ? undefined : file,
     migrate: () => migrateToLatest(db),
+    pendingMigrations: () => pendingMigrations(db),
     poolStats: () =>
       pool && { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount },
     ping: async () => {
