@@ -6,17 +6,14 @@
  * a replay check keyed on its text. Imports nothing of Tessera's.
  */
 
-const ALPHABET = /^[A-Za-z0-9_-]*$/;
-
 /**
  * The bytes `text` encodes, or undefined unless `text` is their one canonical spelling: no
  * padding, no whitespace, no `+`/`/`, the last character's unused bits zero (RFC 4648 §3.5).
+ * Re-encoding is canonical, so the text was exactly when it round-trips; every other
+ * spelling (junk Buffer skipped, padding, the other alphabet, a dangling sixth bit) does not.
  */
 export function decodeBase64url(text: string): Buffer | undefined {
-  // Length ≡ 1 (mod 4) leaves 6 bits, not a byte: no canonical encoding ends that way.
-  if (!ALPHABET.test(text) || text.length % 4 === 1) return undefined;
   const bytes = Buffer.from(text, 'base64url');
-  // Re-encoding is canonical: the text was too exactly when it round-trips.
   return bytes.toString('base64url') === text ? bytes : undefined;
 }
 
