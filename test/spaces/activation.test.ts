@@ -426,6 +426,13 @@ describe('authorization_code grant refusals', () => {
     assertOAuthError(await spacesRedeem(stale, state), 400, 'invalid_grant');
   });
 
+  test('a code is refused from the very second codeTtl ends', async () => {
+    const state = hexState();
+    const code = await codeFor('dnaspaces', SANDBOX, { state });
+    t.clock.advance(300);
+    assertOAuthError(await spacesRedeem(code, state), 400, 'invalid_grant');
+  });
+
   test('a replayed code → invalid_grant, and the first redemption’s token is refused everywhere', async () => {
     const state = hexState();
     const code = await codeFor('dnaspaces', SANDBOX, { state });
