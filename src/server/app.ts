@@ -18,6 +18,16 @@ import type { Deps } from './deps.js';
 import { NO_STORE, everyResponseHeaders, fastifyTrustProxy } from './headers.js';
 import { httpTimeouts } from './timeouts.js';
 
+/**
+ * The routes a person's browser opens: they answer HTML (errors included), here and in the
+ * startup listener (starting.ts), which must know them before the app exists.
+ */
+export const PAGE_PATHS = {
+  authorize: '/oauth/authorize',
+  logout: '/oauth/logout',
+  launch: '/spaces/launch',
+} as const;
+
 export interface AppOptions {
   /** Passed to Fastify, e.g. a `serverFactory` that hands over an already-listening server. */
   readonly fastify?: Pick<FastifyServerOptions, 'serverFactory'>;
@@ -102,10 +112,10 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   // hook runs for the routes in this scope alone, not for every token request.
   void app.register(async (pages) => {
     await pages.register(cookie);
-    pages.get('/oauth/authorize', (req, reply) => authorizeGet(deps, req, reply));
-    pages.post('/oauth/authorize', (req, reply) => authorizePost(deps, req, reply));
-    pages.post('/oauth/logout', (req, reply) => logoutEndpoint(deps, req, reply));
-    pages.post('/spaces/launch', (req, reply) => launchEndpoint(deps, req, reply));
+    pages.get(PAGE_PATHS.authorize, (req, reply) => authorizeGet(deps, req, reply));
+    pages.post(PAGE_PATHS.authorize, (req, reply) => authorizePost(deps, req, reply));
+    pages.post(PAGE_PATHS.logout, (req, reply) => logoutEndpoint(deps, req, reply));
+    pages.post(PAGE_PATHS.launch, (req, reply) => launchEndpoint(deps, req, reply));
   });
   app.get(STYLESHEET_PATH, async (_req, reply) => {
     await reply

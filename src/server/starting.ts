@@ -3,10 +3,10 @@ import type { ErrorBody } from '../http/errors.js';
 import { messages as m } from '../views/messages/index.js';
 import { errorPage } from '../views/pages.js';
 import { PAGE_HEADERS } from '../views/send.js';
+import { PAGE_PATHS } from './app.js';
 import { NO_STORE, everyResponseHeaders } from './headers.js';
 
-/** The routes a person's browser opens (app.ts registers them in its pages scope). */
-const PAGE_PATHS = new Set(['/oauth/authorize', '/oauth/logout', '/spaces/launch']);
+const PAGES: ReadonlySet<string> = new Set(Object.values(PAGE_PATHS));
 
 const CODE = 'temporarily_unavailable';
 
@@ -33,7 +33,7 @@ export function startingListener(issuer: string): RequestListener {
       json(res, 200, { status: 'ok' });
       return;
     }
-    if (path !== undefined && PAGE_PATHS.has(path)) {
+    if (path !== undefined && PAGES.has(path)) {
       res.writeHead(503, { ...common, ...PAGE_HEADERS, 'retry-after': '1' }).end(page);
       return;
     }
