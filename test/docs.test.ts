@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ERROR_CLASSES } from '../src/oauth/errors.js';
+import { ERROR_CLASSES } from '../src/errors.js';
 import { withOptionsTable } from '../scripts/config-docs.js';
 
 const read = (path: string) => readFileSync(new URL(`../${path}`, import.meta.url), 'utf8');

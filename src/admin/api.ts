@@ -1,9 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { requireBearer } from '../http/bearer.js';
-import { InvalidRequest } from '../oauth/errors.js';
+import { requireBearer } from '../oauth/bearer.js';
+import { InvalidRequest } from '../errors.js';
 import { requestOrigin } from '../observability/audit.js';
-import type { Deps } from '../server/deps.js';
+import type { OAuthDeps } from '../oauth/context.js';
 import { ConflictError, NotFoundError } from '../store/store.js';
 import { SIGNING_ALGS } from '../tokens/keystore.js';
 import { listAudit } from './audit.js';
@@ -141,7 +141,10 @@ type Params = Record<string, string>;
  * 400 `invalid_request`, 404 `not_found` and 409 `conflict`; everything else goes through the
  * one error serializer.
  */
-export function registerAdminApi(app: FastifyInstance, deps: Deps): void {
+/** The admin API checks bearer tokens as the protocol does and then acts as the CLI would. */
+export type AdminApiDeps = OAuthDeps & Omit<AdminContext, 'origin'>;
+
+export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void {
   // Changes made over the API are audited with the caller's IP and request id.
   const from = (req: FastifyRequest): AdminContext => ({ ...deps, origin: requestOrigin(req) });
   void app.register(

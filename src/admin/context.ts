@@ -1,14 +1,24 @@
-import type { AuditInput } from '../observability/audit.js';
-import type { Deps } from '../server/deps.js';
+import type { Config } from '../config/options.js';
+import type { DialectRegistry } from '../oauth/dialects/index.js';
+import type { AuditInput, AuditTrail } from '../observability/audit.js';
+import type { Store } from '../store/store.js';
+import type { Crypto } from '../tokens/master-key.js';
 
-/** What the management services need; the CLI and the admin API both provide it. */
-export type AdminContext = Pick<
-  Deps,
-  'store' | 'crypto' | 'clock' | 'config' | 'dialects' | 'audit'
-> & {
+/**
+ * What the management services need, declared here so that they depend on nothing above
+ * them; the CLI and the admin API both provide it.
+ */
+export interface AdminContext {
+  readonly store: Store;
+  readonly crypto: Crypto;
+  /** Seconds since the epoch. */
+  readonly clock: () => number;
+  readonly config: Pick<Config, 'signingAlg' | 'keyPublishAhead' | 'accessTokenTtl'>;
+  readonly dialects: DialectRegistry;
+  readonly audit: Pick<AuditTrail, 'record'>;
   /** Where an admin API change came from (the CLI has none), for the audit trail. */
   readonly origin?: { readonly ip: string; readonly requestId: string };
-};
+}
 
 /** Records a management change in the audit trail, durably, once it has been made. */
 export function audited(ctx: AdminContext, event: AuditInput): Promise<void> {

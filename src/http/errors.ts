@@ -1,10 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
-import {
-  InvalidRequest,
-  OAuthError,
-  ServerError,
-  TemporarilyUnavailable,
-} from '../oauth/errors.js';
+import { InvalidRequest, OAuthError, ServerError, TemporarilyUnavailable } from '../errors.js';
 import type { Metrics } from '../observability/metrics.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
 

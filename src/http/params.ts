@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { InvalidRequest } from '../oauth/errors.js';
+import { InvalidRequest } from '../errors.js';
 
 /** DESIGN §3: a body over 16 KiB is refused with `invalid_request`. */
 export const BODY_LIMIT = 16 * 1024;

@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient } from '../http/client-auth.js';
+import { authenticateClient } from './client-auth.js';
 import { readParams } from '../http/params.js';
-import type { Deps } from '../server/deps.js';
+import type { OAuthDeps } from './context.js';
 import type { Client } from '../store/store.js';
-import { InvalidClient, InvalidRequest } from './errors.js';
+import { InvalidClient, InvalidRequest } from '../errors.js';
 import { findToken } from './token-lookup.js';
 
 /** A client that holds this scope may introspect any client's tokens (a resource server). */
@@ -32,7 +32,7 @@ function mayInspect(client: Client, owner: string): boolean {
 }
 
 async function introspect(
-  deps: Deps,
+  deps: OAuthDeps,
   client: Client,
   token: string,
 ): Promise<IntrospectionResponse> {
@@ -78,7 +78,7 @@ async function introspect(
 
 /** RFC 7662: answers a client only about its own tokens unless it holds `tessera:introspect`. */
 export async function introspectionEndpoint(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {

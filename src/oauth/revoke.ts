@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { authenticateClient } from '../http/client-auth.js';
+import { authenticateClient } from './client-auth.js';
 import { readParams } from '../http/params.js';
 import { requestOrigin } from '../observability/audit.js';
-import type { Deps } from '../server/deps.js';
-import { InvalidRequest, UnauthorizedClient } from './errors.js';
+import type { OAuthDeps } from './context.js';
+import { InvalidRequest, UnauthorizedClient } from '../errors.js';
 import { clientDialect } from './token/endpoint.js';
 import { familyRevocationExpiry } from './token/issue.js';
 import { type FoundToken, findToken } from './token-lookup.js';
@@ -24,7 +24,7 @@ function issuedTo(found: FoundToken): { clientId: string; tenantId: string | nul
  * default), so that an unauthenticated caller cannot learn whether a token it holds is real.
  */
 export async function revocationEndpoint(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {

@@ -1,6 +1,6 @@
-import type { Deps } from '../server/deps.js';
+import type { OAuthDeps } from './context.js';
 import type { Client } from '../store/store.js';
-import { InvalidGrant } from './errors.js';
+import { InvalidGrant } from '../errors.js';
 
 /** Subject of a session opened by a Cisco Spaces app launch: a tenant, not a user. */
 export const LAUNCH_SUBJECT_PREFIX = 'spaces:';
@@ -12,7 +12,7 @@ export const LAUNCH_SUBJECT_PREFIX = 'spaces:';
  * null is the client itself (client_credentials), whose tenant came from its bindings.
  */
 export async function resolveSubject(
-  deps: Deps,
+  deps: OAuthDeps,
   client: Client,
   subject: string | null,
   tenantId: string | null,

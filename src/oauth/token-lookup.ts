@@ -1,4 +1,4 @@
-import type { Deps } from '../server/deps.js';
+import type { OAuthDeps } from './context.js';
 import type { RefreshToken } from '../store/store.js';
 import {
   type AccessTokenPayload,
@@ -18,7 +18,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
  * audience is not (both endpoints speak about any token we issued). An expired JWT is
  * reported as not found: there is nothing left to revoke or report.
  */
-export async function findToken(deps: Deps, token: string): Promise<FoundToken | undefined> {
+export async function findToken(deps: OAuthDeps, token: string): Promise<FoundToken | undefined> {
   if (JWT_SHAPE.test(token)) {
     try {
       const payload = await verifyAccessToken(deps.keystore, token, {

@@ -1,10 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { requireBearer } from '../http/bearer.js';
-import type { Deps } from '../server/deps.js';
+import { requireBearer } from './bearer.js';
+import type { OAuthDeps } from './context.js';
 
 /** The claims of the presented access token: a generic RFC 6750 protected resource. */
 export async function userinfoEndpoint(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {

@@ -7,7 +7,7 @@
  */
 import { ADMIN_SCOPE } from '../admin/api.js';
 import type { Config } from '../config/options.js';
-import { REALM } from '../http/bearer.js';
+import { REALM } from '../oauth/bearer.js';
 import { BODY_LIMIT } from '../http/params.js';
 import { CSRF_COOKIE, SESSION_COOKIE } from '../oauth/authorize/session.js';
 import { INTROSPECT_SCOPE } from '../oauth/introspect.js';

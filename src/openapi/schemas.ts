@@ -10,7 +10,7 @@ import { MAX_REFRESH_GRACE } from '../admin/clients.js';
 import type { Config } from '../config/options.js';
 import { AUDIT_EVENT_TYPES } from '../observability/audit.js';
 import { type Dialect, createDialectRegistry } from '../oauth/dialects/index.js';
-import { ERROR_CLASSES } from '../oauth/errors.js';
+import { ERROR_CLASSES } from '../errors.js';
 import { INTROSPECT_SCOPE } from '../oauth/introspect.js';
 import { GRANTS } from '../oauth/token/grants/index.js';
 import { GRANT_TYPES, type GrantType } from '../store/store.js';

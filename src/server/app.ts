@@ -11,11 +11,12 @@ import { tokenEndpoint } from '../oauth/token/endpoint.js';
 import { userinfoEndpoint } from '../oauth/userinfo.js';
 import { OPENAPI_PATH, openApiDocument } from '../openapi/document.js';
 import { appInfoEndpoint } from '../spaces/app-info.js';
+import { BRANDING_PATHS } from '../branding/service.js';
+import { logoAsset, styleAsset } from '../branding/assets.js';
 import { launchEndpoint } from '../spaces/launch.js';
-import { registerBrandingRoutes } from '../views/brand.js';
 import { STYLESHEET, STYLESHEET_PATH } from '../views/pages.js';
 import type { Deps } from './deps.js';
-import { NO_STORE, everyResponseHeaders, fastifyTrustProxy } from './headers.js';
+import { NO_STORE, everyResponseHeaders, fastifyTrustProxy } from '../http/headers.js';
 import { httpTimeouts } from './timeouts.js';
 
 /**
@@ -123,7 +124,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
       .type('text/css; charset=utf-8')
       .send(STYLESHEET);
   });
-  registerBrandingRoutes(app, deps);
+  app.get(BRANDING_PATHS.logoRoute, (req, reply) => logoAsset(deps.store, req, reply));
+  app.get(BRANDING_PATHS.styleRoute, (req, reply) => styleAsset(deps.store, req, reply));
 
   for (const path of ['/oauth/token', ...deps.config.tokenEndpointAliases]) {
     app.post(path, (req, reply) => tokenEndpoint(deps, req, reply));

@@ -1,11 +1,11 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/options.js';
-import { Throttle } from '../http/throttle.js';
+import { Throttle } from '../oauth/throttle.js';
 import { ClientCache } from '../oauth/client-cache.js';
 import { AuditTrail } from '../observability/audit.js';
 import { Metrics } from '../observability/metrics.js';
 import { createDialectRegistry } from '../oauth/dialects/index.js';
-import { createLaunchKeySource } from '../spaces/launch-token.js';
+import { createLaunchKeySource } from '../tokens/launch-token.js';
 import { createSqlStore } from '../store/sql/sql-store.js';
 import { Keystore, currentSigner } from '../tokens/keystore.js';
 import { createCrypto, resolveMasterKey } from '../tokens/master-key.js';

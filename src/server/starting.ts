@@ -4,7 +4,7 @@ import { messages as m } from '../views/messages/index.js';
 import { errorPage } from '../views/pages.js';
 import { PAGE_HEADERS } from '../views/send.js';
 import { PAGE_PATHS } from './app.js';
-import { NO_STORE, everyResponseHeaders } from './headers.js';
+import { NO_STORE, everyResponseHeaders } from '../http/headers.js';
 
 const PAGES: ReadonlySet<string> = new Set(Object.values(PAGE_PATHS));
 

@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { bearerError, requireBearer } from '../http/bearer.js';
-import { InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js';
-import type { Deps } from '../server/deps.js';
+import { bearerError, requireBearer } from '../oauth/bearer.js';
+import { InsufficientScope, InvalidRequest, InvalidToken } from '../errors.js';
+import type { SpacesDeps } from './context.js';
 
 /** The App Info response Cisco Spaces expects (DESIGN §1); telemetry values are strings. */
 export interface AppInfoResponse {
@@ -18,7 +18,7 @@ const CISCO_SPACES = 'cisco-spaces';
  * that very tenant, may read it (Cisco's sample lets any token read any tenant).
  */
 export async function appInfoEndpoint(
-  deps: Deps,
+  deps: SpacesDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {

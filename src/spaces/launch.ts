@@ -1,14 +1,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readParams } from '../http/params.js';
 import { openSession } from '../oauth/authorize/session.js';
-import { InvalidRequest } from '../oauth/errors.js';
+import { InvalidRequest } from '../errors.js';
 import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
 import { sendPage } from '../views/send.js';
 import { messages as m } from '../views/messages/index.js';
 import { errorPage } from '../views/pages.js';
 import { requestOrigin } from '../observability/audit.js';
-import type { Deps } from '../server/deps.js';
-import { LaunchRefused, normaliseBaseUrl, verifyLaunch } from './launch-token.js';
+import type { SpacesDeps } from './context.js';
+import { LaunchRefused, normaliseBaseUrl, verifyLaunch } from '../tokens/launch-token.js';
 
 /**
  * POST /spaces/launch (`token`, `version`; form or JSON): Cisco Spaces opens the app. On a
@@ -17,7 +17,7 @@ import { LaunchRefused, normaliseBaseUrl, verifyLaunch } from './launch-token.js
  * prompt. Every refusal is a 401 page and a logged reason, never a session.
  */
 export async function launchEndpoint(
-  deps: Deps,
+  deps: SpacesDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {

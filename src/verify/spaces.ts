@@ -1,6 +1,6 @@
 /**
  * Cisco Spaces launch tokens for an app that is not Tessera: the server's own verifier
- * (src/spaces/launch-token.ts) with library defaults — Cisco's base URLs, one shared key
+ * (src/tokens/launch-token.ts) with library defaults — Cisco's base URLs, one shared key
  * cache, the system clock.
  */
 import { optionSchemas } from '../config/options.js';
@@ -11,7 +11,7 @@ import {
   createLaunchKeySource,
   normaliseBaseUrl,
   verifySpacesLaunchToken as verifyLaunchToken,
-} from '../spaces/launch-token.js';
+} from '../tokens/launch-token.js';
 
 export { type LaunchKeySource, LaunchRefused, type SpacesLaunchClaims, createLaunchKeySource };
 

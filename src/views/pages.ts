@@ -1,6 +1,25 @@
-import type { MismatchProblem } from '../oauth/authorize/request.js';
 import { type SafeHtml, html } from './html.js';
 import { type Messages, messages } from './messages/index.js';
+
+/** What did not match, as data: the page words it from the message catalogue. */
+export type MismatchProblem =
+  | { readonly kind: 'missing-client' }
+  | { readonly kind: 'unknown-client'; readonly clientId: string }
+  | {
+      readonly kind: 'missing-redirect';
+      readonly clientId: string;
+      readonly registered: readonly string[];
+    }
+  | {
+      readonly kind: 'unregistered-redirect';
+      readonly clientId: string;
+      readonly sent: string;
+      readonly registered: readonly string[];
+      /** Cisco Spaces live/sandbox mix-up: the kind sent and the kinds registered. */
+      readonly spaces?:
+        { readonly sent: string; readonly registered: readonly string[] } | undefined;
+    }
+  | { readonly kind: 'repeated'; readonly field: 'client_id' | 'redirect_uri' };
 
 export const STYLESHEET_PATH = '/static/tessera.css';
 

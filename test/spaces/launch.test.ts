@@ -14,7 +14,7 @@ import {
   LaunchRefused,
   createLaunchKeySource,
   verifySpacesLaunchToken,
-} from '../../src/spaces/launch-token.js';
+} from '../../src/tokens/launch-token.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import {
   type FakeKeyServer,

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { listAudit } from '../../src/admin/audit.js';
 import { createUser } from '../../src/admin/users.js';
-import { Throttle } from '../../src/http/throttle.js';
+import { Throttle } from '../../src/oauth/throttle.js';
 import type { Store } from '../../src/store/store.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import {

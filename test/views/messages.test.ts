@@ -5,8 +5,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { type Messages, catalogues, messages } from '../../src/views/messages/index.js';
-import type { MismatchProblem } from '../../src/oauth/authorize/request.js';
-import { errorPage, loginPage, mismatchPage, tenantPickerPage } from '../../src/views/pages.js';
+import {
+  type MismatchProblem,
+  errorPage,
+  loginPage,
+  mismatchPage,
+  tenantPickerPage,
+} from '../../src/views/pages.js';
 
 const form = { txn: 'txn-value', csrf: 'csrf-value' };
 const brand = { name: 'Acme', logoUrl: '/branding/logo/client/x', supportUrl: 'https://help' };

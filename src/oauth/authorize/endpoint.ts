@@ -2,19 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { hash, verify } from '@node-rs/argon2';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readParams } from '../../http/params.js';
-import type { Deps } from '../../server/deps.js';
+import type { OAuthDeps } from '../context.js';
 import type { Client, Session, User } from '../../store/store.js';
 import { requestOrigin } from '../../observability/audit.js';
 import { authorizationCode } from '../../tokens/opaque.js';
-import { brandForClient } from '../../views/brand.js';
+import { brandForClient } from '../../branding/service.js';
 import { messages as m } from '../../views/messages/index.js';
-import { errorPage, loginPage, mismatchPage, tenantPickerPage } from '../../views/pages.js';
+import {
+  type MismatchProblem,
+  errorPage,
+  loginPage,
+  mismatchPage,
+  tenantPickerPage,
+} from '../../views/pages.js';
 import { sendPage } from '../../views/send.js';
-import { AccessDenied, InvalidRequest, type OAuthError } from '../errors.js';
+import { AccessDenied, InvalidRequest, type OAuthError } from '../../errors.js';
 import {
   type AuthorizationRequest,
   ConfigurationMismatch,
-  type MismatchProblem,
   RedirectableError,
   trustedClient,
   validateAuthorizationRequest,
@@ -31,7 +36,7 @@ function unknownUserHash(): Promise<string> {
 
 /** RFC 6749 §4.1.2 / §4.1.2.1 with RFC 9207 `iss`: a 303 to the validated redirect URI. */
 async function redirectTo(
-  deps: Deps,
+  deps: OAuthDeps,
   reply: FastifyReply,
   redirectUri: string,
   params: Record<string, string | undefined>,
@@ -42,7 +47,7 @@ async function redirectTo(
   await reply.code(303).header('location', url.href).send();
 }
 
-function redirectError(deps: Deps, reply: FastifyReply, err: RedirectableError) {
+function redirectError(deps: OAuthDeps, reply: FastifyReply, err: RedirectableError) {
   return redirectTo(deps, reply, err.redirectUri, {
     error: err.error.code,
     error_description: err.error.description,
@@ -52,7 +57,7 @@ function redirectError(deps: Deps, reply: FastifyReply, err: RedirectableError) 
 
 /** Tenants this session may act for with this client: the user's (or the launch's), narrowed to the client's. */
 async function allowedTenants(
-  deps: Deps,
+  deps: OAuthDeps,
   client: Client,
   session: Session,
 ): Promise<{ id: string; name: string }[] | undefined> {
@@ -71,7 +76,7 @@ async function allowedTenants(
 }
 
 async function issueCode(
-  deps: Deps,
+  deps: OAuthDeps,
   reply: FastifyReply,
   req: AuthorizationRequest,
   session: Session,
@@ -100,7 +105,7 @@ async function issueCode(
 
 /** With a session: pick the tenant (at once when there is one) and issue the code. */
 async function continueWithSession(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   client: Client,
@@ -135,13 +140,13 @@ async function continueWithSession(
       csrf: csrfToken(deps, request, reply),
       clientName: client.name,
       tenants,
-      brand: await brandForClient(deps, client),
+      brand: await brandForClient(deps.store, client),
     }),
   );
 }
 
 async function showLogin(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   client: Client,
@@ -150,7 +155,7 @@ async function showLogin(
   failure?: { email: string; retryAfter?: number },
 ) {
   if (failure?.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
-  const brand = await brandForClient(deps, client);
+  const brand = await brandForClient(deps.store, client);
   return sendPage(
     reply,
     status,
@@ -200,7 +205,7 @@ function mismatchReason(problem: MismatchProblem): string {
  * names only the field; the audit event has the rest), others go back by redirect.
  */
 async function guard(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   body: () => Promise<void>,
@@ -242,7 +247,7 @@ function queryParams(request: FastifyRequest): Record<string, string> {
 
 /** GET /oauth/authorize: validate, then log in (or reuse the session) and pick a tenant. */
 export function authorizeGet(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
@@ -270,7 +275,7 @@ export function authorizeGet(
 
 /** The user behind an email and password, or why not (for the audit trail only). */
 async function checkPassword(
-  deps: Deps,
+  deps: OAuthDeps,
   email: string,
   password: string,
 ): Promise<{ user: User } | { reason: string; userId?: string }> {
@@ -293,7 +298,7 @@ async function checkPassword(
  * outcome is audited. Sends the failure or wait page itself and returns undefined then.
  */
 async function logIn(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
   client: Client,
@@ -360,7 +365,7 @@ async function logIn(
 
 /** POST /oauth/authorize: the login form or the tenant picker. */
 export function authorizePost(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
@@ -413,7 +418,7 @@ function postedCsrf(request: FastifyRequest): string | undefined {
  * subdomain) page.
  */
 export async function logoutEndpoint(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {

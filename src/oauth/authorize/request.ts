@@ -1,4 +1,4 @@
-import type { Deps } from '../../server/deps.js';
+import type { OAuthDeps } from '../context.js';
 import type { Client } from '../../store/store.js';
 import {
   InvalidRequest,
@@ -6,7 +6,8 @@ import {
   type OAuthError,
   UnauthorizedClient,
   UnsupportedResponseType,
-} from '../errors.js';
+} from '../../errors.js';
+import type { MismatchProblem } from '../../views/pages.js';
 import { redirectUriMatches } from '../redirect-uri.js';
 import { parseScope } from '../token/issue.js';
 
@@ -14,26 +15,6 @@ import { parseScope } from '../token/issue.js';
  * The client or redirect URI cannot be trusted, so the user is shown a page and never
  * redirected (RFC 6749 §4.1.2.1, RFC 9700 §4.1). `field` names what did not match.
  */
-/** What did not match, as data: the page words it from the message catalogue. */
-export type MismatchProblem =
-  | { readonly kind: 'missing-client' }
-  | { readonly kind: 'unknown-client'; readonly clientId: string }
-  | {
-      readonly kind: 'missing-redirect';
-      readonly clientId: string;
-      readonly registered: readonly string[];
-    }
-  | {
-      readonly kind: 'unregistered-redirect';
-      readonly clientId: string;
-      readonly sent: string;
-      readonly registered: readonly string[];
-      /** Cisco Spaces live/sandbox mix-up: the kind sent and the kinds registered. */
-      readonly spaces?:
-        { readonly sent: string; readonly registered: readonly string[] } | undefined;
-    }
-  | { readonly kind: 'repeated'; readonly field: 'client_id' | 'redirect_uri' };
-
 export class ConfigurationMismatch extends Error {
   override name = 'ConfigurationMismatch';
   constructor(
@@ -101,7 +82,7 @@ function spacesMixUp(
 
 /** Client and redirect URI first: until both are trusted, nothing may redirect. */
 export async function trustedClient(
-  deps: Deps,
+  deps: OAuthDeps,
   query: Readonly<Record<string, string>>,
 ): Promise<{ client: Client; redirectUri: string }> {
   const clientId = query['client_id'];

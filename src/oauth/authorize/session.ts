@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Deps } from '../../server/deps.js';
+import type { OAuthDeps } from '../context.js';
 import type { Session } from '../../store/store.js';
 import { opaqueToken } from '../../tokens/opaque.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 export const CSRF_COOKIE = 'tessera_csrf';
 
-function secure(deps: Deps): boolean {
+function secure(deps: OAuthDeps): boolean {
   return deps.config.issuer.startsWith('https:');
 }
 
@@ -18,7 +18,7 @@ function secure(deps: Deps): boolean {
  * Secure on https. The cookie holds a random id; the store keeps only its keyed hash.
  */
 export async function openSession(
-  deps: Deps,
+  deps: OAuthDeps,
   reply: FastifyReply,
   who: { userId: string | null; subject: string; tenantId: string | null },
 ): Promise<Session> {
@@ -42,7 +42,7 @@ export async function openSession(
 }
 
 export async function currentSession(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
 ): Promise<Session | undefined> {
   const id = request.cookies[SESSION_COOKIE];
@@ -51,7 +51,7 @@ export async function currentSession(
 }
 
 export async function endSession(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
@@ -71,7 +71,7 @@ export async function endSession(
  * nor set our cookie, so it cannot supply a matching field. Checked by token, not `Origin`
  * (with `Referrer-Policy: no-referrer` a form post may send `Origin: null`).
  */
-export function csrfToken(deps: Deps, request: FastifyRequest, reply: FastifyReply): string {
+export function csrfToken(deps: OAuthDeps, request: FastifyRequest, reply: FastifyReply): string {
   const existing = request.cookies[CSRF_COOKIE];
   if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
   const token = randomBytes(24).toString('base64url');

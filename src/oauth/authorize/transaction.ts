@@ -1,4 +1,4 @@
-import type { Deps } from '../../server/deps.js';
+import type { OAuthDeps } from '../context.js';
 import type { AuthorizationRequest } from './request.js';
 
 /** How long a user may take on the login page before the request must start again. */
@@ -9,14 +9,14 @@ const AAD = 'tessera authorization transaction';
  * The validated authorization request travels in the login form, sealed (AES-256-GCM
  * under the master key), so any node can continue it and nothing is stored per page view.
  */
-export function sealTransaction(deps: Deps, request: AuthorizationRequest): string {
+export function sealTransaction(deps: OAuthDeps, request: AuthorizationRequest): string {
   const payload = JSON.stringify({ ...request, exp: deps.clock() + TRANSACTION_TTL });
   return deps.crypto.encrypt(Buffer.from(payload), AAD);
 }
 
 /** The sealed request, or undefined when it was tampered with or has expired. */
 export function openTransaction(
-  deps: Deps,
+  deps: OAuthDeps,
   sealed: string | undefined,
 ): AuthorizationRequest | undefined {
   if (sealed === undefined || sealed.length > 4096) return undefined;

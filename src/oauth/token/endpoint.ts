@@ -1,9 +1,9 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { type Params, readParams } from '../../http/params.js';
-import { attemptedClientId, authenticateClient } from '../../http/client-auth.js';
+import { attemptedClientId, authenticateClient } from '../client-auth.js';
 import { requestOrigin } from '../../observability/audit.js';
 import type { Client } from '../../store/store.js';
-import type { Deps } from '../../server/deps.js';
+import type { OAuthDeps } from '../context.js';
 import {
   applyRequestAliases,
   type Dialect,
@@ -17,11 +17,11 @@ import {
   ServerError,
   UnauthorizedClient,
   UnsupportedGrantType,
-} from '../errors.js';
+} from '../../errors.js';
 import type { Grant } from './grant.js';
 import { GRANTS } from './grants/index.js';
 
-export function clientDialect(deps: Deps, name: string): Dialect {
+export function clientDialect(deps: OAuthDeps, name: string): Dialect {
   const dialect = deps.dialects.get(name);
   if (!dialect) {
     // A custom dialect was removed from config while clients still use it: an operator error,
@@ -41,7 +41,7 @@ function supportedGrant(grantType: string | undefined): Grant {
 
 /** RFC 6749 §3.2 token endpoint: authenticate the client, pick the grant, shape the response by dialect. */
 async function issue(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   raw: Params,
   seen: { client?: Client },
@@ -68,7 +68,7 @@ async function issue(
  * issued token is recorded in the next batch.
  */
 export async function tokenEndpoint(
-  deps: Deps,
+  deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {

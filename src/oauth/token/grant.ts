@@ -1,10 +1,10 @@
 import type { FastifyRequest } from 'fastify';
-import type { Deps } from '../../server/deps.js';
+import type { OAuthDeps } from '../context.js';
 import type { Client, GrantType } from '../../store/store.js';
 import type { Dialect, TokenResult } from '../dialects/index.js';
 
 export interface GrantContext {
-  readonly deps: Deps;
+  readonly deps: OAuthDeps;
   readonly request: FastifyRequest;
   readonly client: Client;
   readonly dialect: Dialect;

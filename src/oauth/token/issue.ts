@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { signAccessToken } from '../../tokens/access-token.js';
 import { opaqueToken } from '../../tokens/opaque.js';
-import type { Deps } from '../../server/deps.js';
+import type { OAuthDeps } from '../context.js';
 import type { Client, RefreshToken } from '../../store/store.js';
 import { MonotonicUuid } from '../../store/uuid.js';
 import type { Dialect, TokenResult } from '../dialects/index.js';
-import { InvalidScope, InvalidTarget } from '../errors.js';
+import { InvalidScope, InvalidTarget } from '../../errors.js';
 
-export function accessTokenTtl(deps: Deps, client: Client, dialect: Dialect): number {
+export function accessTokenTtl(deps: OAuthDeps, client: Client, dialect: Dialect): number {
   return client.accessTokenTtl ?? dialect.accessTokenTtl ?? deps.config.accessTokenTtl;
 }
 
@@ -16,7 +16,7 @@ export function accessTokenTtl(deps: Deps, client: Client, dialect: Dialect): nu
  * family's last refresh (at most its absolute expiry) by one access-token lifetime.
  */
 export function familyRevocationExpiry(
-  deps: Deps,
+  deps: OAuthDeps,
   client: Client,
   dialect: Dialect,
   familyExpiresAt: number,
@@ -44,7 +44,11 @@ export function parseScope(value: string | undefined): string[] {
  * RFC 8707: `resource` must be one of the client's allowed audiences (its own audience, or
  * the server default); without it the token gets that audience.
  */
-export function resolveAudience(deps: Deps, client: Client, resource: string | undefined): string {
+export function resolveAudience(
+  deps: OAuthDeps,
+  client: Client,
+  resource: string | undefined,
+): string {
   const audience = client.audience ?? deps.config.audience;
   if (resource !== undefined && resource !== audience) {
     throw new InvalidTarget('resource is not an audience this client may request');
@@ -99,7 +103,7 @@ const rowIds = new MonotonicUuid();
  * family, or the successor in an existing one). The refresh row is durable before the
  * response leaves; the access token needs no write at all.
  */
-export async function issueTokens(deps: Deps, req: IssueRequest): Promise<TokenResult> {
+export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<TokenResult> {
   const now = deps.clock();
   const ttl = accessTokenTtl(deps, req.client, req.dialect);
   const withRefresh = req.family !== undefined || issuesRefreshTokens(req.client, req.dialect);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { Deps } from '../../../server/deps.js';
+import type { OAuthDeps } from '../../context.js';
 import type { AuthorizationCode, Client } from '../../../store/store.js';
-import { InvalidGrant, InvalidRequest } from '../../errors.js';
+import { InvalidGrant, InvalidRequest } from '../../../errors.js';
 import { resolveSubject } from '../../subject.js';
 import { requestOrigin } from '../../../observability/audit.js';
 import type { Grant, GrantContext } from '../grant.js';
@@ -41,7 +41,7 @@ function checkRedirectUri(ctx: GrantContext, code: AuthorizationCode): void {
 
 /** A replayed code means it leaked: everything issued from it is revoked (RFC 6749 §4.1.2). */
 async function revokeReplayedGrant(
-  deps: Deps,
+  deps: OAuthDeps,
   ctx: GrantContext,
   client: Client,
   code: AuthorizationCode,

@@ -1,5 +1,5 @@
 import type { Client, ClientTenant } from '../../../store/store.js';
-import { InvalidScope, UnauthorizedClient } from '../../errors.js';
+import { InvalidScope, UnauthorizedClient } from '../../../errors.js';
 import type { Grant, GrantContext } from '../grant.js';
 import { issueTokens, parseScope, resolveAudience } from '../issue.js';
 

@@ -1,4 +1,4 @@
-import { InvalidGrant, InvalidScope, InvalidTarget } from '../../errors.js';
+import { InvalidGrant, InvalidScope, InvalidTarget } from '../../../errors.js';
 import { resolveSubject } from '../../subject.js';
 import { requestOrigin } from '../../../observability/audit.js';
 import type { RefreshToken } from '../../../store/store.js';

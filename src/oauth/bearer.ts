@@ -1,11 +1,11 @@
 import type { FastifyRequest } from 'fastify';
-import { InsufficientScope, InvalidRequest, InvalidToken } from '../oauth/errors.js';
+import { InsufficientScope, InvalidRequest, InvalidToken } from '../errors.js';
 import {
   type AccessTokenPayload,
   AccessTokenInvalid,
   verifyAccessToken,
 } from '../tokens/access-token.js';
-import type { Deps } from '../server/deps.js';
+import type { OAuthDeps } from './context.js';
 
 export const REALM = 'tessera';
 
@@ -56,7 +56,7 @@ export interface BearerRequirements {
  */
 export async function requireBearer(
   request: FastifyRequest,
-  deps: Deps,
+  deps: OAuthDeps,
   req: BearerRequirements = {},
 ): Promise<AccessTokenPayload> {
   const token = bearerToken(request);

@@ -1,6 +1,6 @@
 import { type KeyObject, createPublicKey, verify } from 'node:crypto';
 import { isHttpsOrLoopback } from '../config/load.js';
-import { decodeBase64url } from '../tokens/base64url.js';
+import { decodeBase64url } from './base64url.js';
 
 /** Claims of a Cisco Spaces app-launch JWT (DESIGN §1); it has no `iss`, `aud` or `typ`. */
 export interface SpacesLaunchClaims {

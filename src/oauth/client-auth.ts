@@ -1,8 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import { InvalidClient, InvalidRequest } from '../oauth/errors.js';
-import type { Deps } from '../server/deps.js';
+import { InvalidClient, InvalidRequest } from '../errors.js';
+import type { OAuthDeps } from './context.js';
 import type { Client } from '../store/store.js';
-import type { Params } from './params.js';
+import type { Params } from '../http/params.js';
 
 export interface AuthenticatedClient {
   readonly client: Client;
@@ -70,7 +70,7 @@ function throttled(basic: boolean, seconds: number): InvalidClient {
 export async function authenticateClient(
   request: FastifyRequest,
   params: Params,
-  deps: Deps,
+  deps: OAuthDeps,
 ): Promise<AuthenticatedClient> {
   const basic = parseBasic(request.headers.authorization);
   if (basic && params['client_secret'] !== undefined) {
