@@ -10,14 +10,14 @@ import { dirname, join } from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { type ICruiseResult, cruise } from 'dependency-cruiser';
-import config, { LAYERS } from '../.dependency-cruiser.js';
+import config, { LAYERS, forbidden } from '../.dependency-cruiser.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 async function violations(baseDir: string): Promise<string[]> {
   const { output } = await cruise(
     ['src'],
-    { ...config.options, baseDir, validate: true, ruleSet: { forbidden: config.forbidden } },
+    { ...config.options, baseDir, validate: true, ruleSet: { forbidden } },
     undefined,
     undefined,
   );
