@@ -17,6 +17,7 @@ import {
   introspect,
   ok,
   refresh,
+  revoke,
   userinfo,
 } from './helpers.js';
 
@@ -466,5 +467,128 @@ describe('refresh token expiry', () => {
     assert.equal(bodyOf(await introspect(t, c, p.refresh))['active'], true);
     t.clock.advance(1000);
     assert.deepEqual(bodyOf(await introspect(t, c, p.refresh)), { active: false });
+  });
+});
+
+/**
+ * Counts the access tokens signed from here on: a signature reads the private key of the
+ * key the keystore hands out once (src/tokens/access-token.ts), so every key handed out is
+ * a copy that counts the reads of its private key.
+ */
+function countSignatures(t: TestApp): { readonly count: number } {
+  const counter = { count: 0 };
+  const keystore = t.deps.keystore;
+  const signingKey = keystore.signingKey.bind(keystore);
+  keystore.signingKey = async () => {
+    const key = await signingKey();
+    return Object.defineProperty({ ...key }, 'privateKey', {
+      get: () => {
+        counter.count++;
+        return key.privateKey;
+      },
+    });
+  };
+  return counter;
+}
+
+describe('a refused refresh costs no signature', () => {
+  let t: TestApp;
+  let c: Creds;
+  let grace: Creds;
+  let signatures: { readonly count: number };
+  const grants = ['client_credentials', 'refresh_token'];
+
+  before(async () => {
+    t = await createTestApp({ flags: { refreshTokenIdleTtl: 1000 } });
+    c = await t.client({ scopes: ['read', 'write'], grants });
+    grace = await t.client({ scopes: ['read', 'write'], grants, refreshGrace: 30 });
+    signatures = countSignatures(t);
+  });
+  after(() => t.close());
+
+  async function start(client: Creds = c, extra: Record<string, string> = {}): Promise<Pair> {
+    return pairOf(ok(await clientCredentials(t, client, extra)));
+  }
+
+  /** Refreshes `token` for `client` and asserts the refusal and its reason; returns the signatures made. */
+  async function refused(
+    client: Creds,
+    token: string,
+    [code, description]: [string, string],
+    extra: Record<string, string> = {},
+  ): Promise<number> {
+    const before = signatures.count;
+    const body = assertError(await refresh(t, client, token, extra), 400, code);
+    assert.equal(body.error_description, description);
+    return signatures.count - before;
+  }
+
+  const reuse: [string, string] = [
+    'invalid_grant',
+    'refresh token already used; its grant has been revoked',
+  ];
+
+  test('the count sees every signature: one per issued token, retries included', async () => {
+    const before = signatures.count;
+    const a = await start(grace);
+    const b = pairOf(ok(await refresh(t, grace, a.refresh)));
+    pairOf(ok(await refresh(t, grace, a.refresh)));
+    assert.notEqual(b.refresh, a.refresh);
+    assert.equal(signatures.count - before, 3);
+  });
+
+  test('a revoked token', async () => {
+    const a = await start();
+    assert.equal((await revoke(t, c, a.refresh)).statusCode, 200);
+    assert.equal(await refused(c, a.refresh, ['invalid_grant', 'refresh token revoked']), 0);
+  });
+
+  test('an idle-expired token and an absolutely expired one', async () => {
+    const idle = await start();
+    const short = await t.client({ grants, refreshTokenTtl: 500 });
+    const absolute = await start(short);
+    t.clock.advance(500);
+    const expired: [string, string] = ['invalid_grant', 'refresh token expired'];
+    assert.equal(await refused(short, absolute.refresh, expired), 0);
+    t.clock.advance(500);
+    assert.equal(await refused(c, idle.refresh, expired), 0);
+  });
+
+  test('a rotated token without grace: reuse, the family revoked and recorded', async () => {
+    const a = await start();
+    const b = pairOf(ok(await refresh(t, c, a.refresh)));
+    assert.equal(await refused(c, a.refresh, reuse), 0);
+    assert.equal(await refused(c, b.refresh, ['invalid_grant', 'refresh token revoked']), 0);
+    const [event] = await t.rows<{ reason: string }>(
+      "select reason from audit_events where type = 'refresh.reused' and client_id = ? order by at desc",
+      c.client_id,
+    );
+    assert.match(event?.reason ?? '', /^rotated refresh token presented again; family .* revoked$/);
+  });
+
+  test('a token rotated outside its grace window, and the successor a grace retry superseded', async () => {
+    const a = await start(grace);
+    pairOf(ok(await refresh(t, grace, a.refresh)));
+    t.clock.advance(31);
+    assert.equal(await refused(grace, a.refresh, reuse), 0);
+
+    const d = await start(grace);
+    const e = pairOf(ok(await refresh(t, grace, d.refresh)));
+    pairOf(ok(await refresh(t, grace, d.refresh)));
+    assert.equal(await refused(grace, e.refresh, reuse), 0);
+  });
+
+  test("another client's token, an unknown one, a wider scope, another resource", async () => {
+    const other = await t.client({ scopes: ['read', 'write'], grants });
+    const theirs = await start(other);
+    const invalid: [string, string] = ['invalid_grant', 'refresh token invalid'];
+    assert.equal(await refused(c, theirs.refresh, invalid), 0);
+    assert.equal(await refused(c, 'a'.repeat(43), invalid), 0);
+    const narrow = await start(c, { scope: 'read' });
+    const wider: [string, string] = ['invalid_scope', 'scope write exceeds the original grant'];
+    assert.equal(await refused(c, narrow.refresh, wider, { scope: 'read write' }), 0);
+    const target: [string, string] = ['invalid_target', 'resource is not the audience of this grant'];
+    const elsewhere = { resource: 'https://other.example.com' };
+    assert.equal(await refused(c, narrow.refresh, target, elsewhere), 0);
   });
 });
