@@ -921,6 +921,100 @@ forEachEngine('store contract', (t, engine) => {
     });
   });
 
+  describe('refresh token redemption (redeemRefreshToken)', () => {
+    const policy = (graceSince: number | null) => ({ graceSince, grantExpiresAt: T0 + 900 });
+    const state = async (id: string) => {
+      const r = await t().store.findRefreshToken(`hash-${id}`);
+      return r && [r.rotatedAt, r.revokedAt];
+    };
+    /** Redeems the token `id` as read now, for a successor `next` in its family. */
+    const redeem = async (id: string, next: string, now: number, graceSince: number | null) => {
+      const presented = await t().store.findRefreshToken(`hash-${id}`);
+      assert.ok(presented, id);
+      const successor = refreshToken(next, {
+        parentId: id,
+        familyId: presented.familyId,
+        createdAt: now,
+      });
+      return t().store.redeemRefreshToken(presented, successor, now, policy(graceSince));
+    };
+
+    it('rotates a live token and stores its successor', async () => {
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      assert.equal(await redeem('r1', 'r2', T0 + 10, null), 'rotated');
+      assert.deepEqual(await state('r1'), [T0 + 10, null]);
+      assert.deepEqual(await state('r2'), [null, null]);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-any', 'fam-1'), false);
+    });
+
+    it('in the grace window, replaces the unused successor', async () => {
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      assert.equal(await redeem('r1', 'r2', T0 + 10, null), 'rotated');
+      assert.equal(await redeem('r1', 'r3', T0 + 20, T0 + 10), 'replaced');
+      assert.deepEqual(await state('r2'), [null, T0 + 20]);
+      assert.deepEqual(await state('r3'), [null, null]);
+      assert.deepEqual(await state('r1'), [T0 + 10, null]);
+    });
+
+    it('a used token without grace, or once its successor was used, is reuse: the family is revoked', async () => {
+      await t().store.insertRefreshToken(refreshToken('g1', { familyId: 'fam-2' }));
+      assert.equal(await redeem('g1', 'g2', T0 + 10, null), 'rotated');
+      assert.equal(await redeem('g1', 'g3', T0 + 11, null), 'reused');
+      assert.equal(await t().store.findRefreshToken('hash-g3'), undefined);
+      assert.deepEqual(await state('g2'), [null, T0 + 11]);
+
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      assert.equal(await redeem('r1', 'r2', T0 + 10, null), 'rotated');
+      assert.equal(await redeem('r2', 'r3', T0 + 11, null), 'rotated');
+      assert.equal(await redeem('r3', 'r4', T0 + 12, null), 'rotated');
+      // r2's successor r3 was used: no grace retry for r2, though within the window.
+      assert.equal(await redeem('r2', 'r5', T0 + 13, T0 + 11), 'reused');
+      assert.equal(await t().store.findRefreshToken('hash-r5'), undefined);
+      for (const id of ['r1', 'r2', 'r3', 'r4'])
+        assert.equal((await t().store.findRefreshToken(`hash-${id}`))?.revokedAt, T0 + 13, id);
+      assert.deepEqual(
+        await t().db.selectFrom('revoked_grants').selectAll().orderBy('grant_id').execute(),
+        [
+          { grant_id: 'fam-1', revoked_at: T0 + 13, expires_at: T0 + 900 },
+          { grant_id: 'fam-2', revoked_at: T0 + 11, expires_at: T0 + 900 },
+        ],
+      );
+    });
+
+    it('changes nothing when the successor cannot be stored (one transaction)', async () => {
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      await t().store.insertRefreshToken(refreshToken('taken', { familyId: 'fam-2' }));
+      const presented = await t().store.findRefreshToken('hash-r1');
+      assert.ok(presented);
+      const clash = refreshToken('r2', { parentId: 'r1', tokenHash: 'hash-taken' });
+      await assert.rejects(t().store.redeemRefreshToken(presented, clash, T0 + 10, policy(null)));
+      assert.deepEqual(await state('r1'), [null, null]);
+      assert.equal(await count(t().db, 'revoked_grants'), 0);
+      assert.equal(await count(t().db, 'refresh_tokens'), 2);
+    });
+
+    it(`of 20 concurrent redemptions of one token read live, one rotates and the rest are reuse`, async () => {
+      await t().store.insertRefreshToken(refreshToken('r1'));
+      const presented = await t().store.findRefreshToken('hash-r1');
+      assert.ok(presented);
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          t().store.redeemRefreshToken(
+            presented,
+            refreshToken(`next-${i}`, { parentId: 'r1' }),
+            T0 + 10,
+            policy(null),
+          ),
+        ),
+      );
+      assert.equal(results.filter((r) => r === 'rotated').length, 1);
+      assert.equal(results.filter((r) => r === 'reused').length, 19);
+      // The winner's successor is stored, and revoked with its family.
+      assert.equal(await count(t().db, 'refresh_tokens'), 2);
+      assert.equal(await t().store.isAccessTokenRevoked('jti-any', 'fam-1'), true);
+    });
+  });
+
   describe('authorization codes', () => {
     const consumedAt = async () =>
       (await t().db.selectFrom('authorization_codes').select('consumed_at').executeTakeFirst())
@@ -966,6 +1060,30 @@ forEachEngine('store contract', (t, engine) => {
         ...authCode('code-1'),
         consumedAt: T0 + 5,
       });
+    });
+
+    it('stores the refresh token with the consume, and nothing when the consume fails', async () => {
+      await t().store.insertAuthorizationCode(authCode('code-1'));
+      const first = refreshToken('r1', { familyId: 'grant-1' });
+      assert.equal(
+        await t().store.consumeAuthorizationCode('code-1', 'client-1', T0 + 5, first),
+        true,
+      );
+      assert.deepEqual(await t().store.findRefreshToken('hash-r1'), first);
+      const stray = refreshToken('r2', { familyId: 'grant-1' });
+      assert.equal(
+        await t().store.consumeAuthorizationCode('code-1', 'client-1', T0 + 6, stray),
+        false,
+      );
+      assert.equal(await t().store.findRefreshToken('hash-r2'), undefined);
+    });
+
+    it('leaves the code unused when its refresh token cannot be stored (one transaction)', async () => {
+      await t().store.insertAuthorizationCode(authCode('code-1'));
+      await t().store.insertRefreshToken(refreshToken('taken'));
+      const clash = refreshToken('r1', { tokenHash: 'hash-taken' });
+      await assert.rejects(t().store.consumeAuthorizationCode('code-1', 'client-1', T0 + 5, clash));
+      assert.equal(await consumedAt(), null);
     });
 
     it('consumes nothing for an unknown code', async () => {

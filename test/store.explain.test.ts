@@ -20,7 +20,6 @@ import {
   SqliteQueryCompiler,
   sql,
 } from 'kysely';
-import type { SqliteConnection } from '../src/store/sql/db.js';
 import * as refresh from '../src/store/sql/repositories/refresh-tokens.js';
 import { sweepExpired } from '../src/store/sql/repositories/revocations.js';
 import type { Database } from '../src/store/sql/schema.js';
@@ -32,22 +31,9 @@ const ROWS = 1_000_000;
 const FIRST_EXPIRY = 1_700_000_000;
 const NOW = FIRST_EXPIRY + ROWS / 100;
 
-/**
- * A Kysely of the engine's SQL dialect that runs nothing and records every statement, and on
- * SQLite a connection that does the same for the statements the store runs on it directly.
- */
-function recorder(engine: EngineName): {
-  db: Kysely<Database>;
-  sqlite: SqliteConnection | undefined;
-  queries: CompiledQuery[];
-} {
+/** A Kysely of the engine's SQL dialect that runs nothing and records every statement. */
+function recorder(engine: EngineName): { db: Kysely<Database>; queries: CompiledQuery[] } {
   const queries: CompiledQuery[] = [];
-  const sqlite: SqliteConnection = {
-    inTransaction: false,
-    all: (query) => (queries.push(query), []),
-    run: (query) => (queries.push(query), 1),
-    transaction: (fn) => fn(),
-  };
   const dialect: Dialect =
     engine === 'postgres'
       ? {
@@ -68,16 +54,16 @@ function recorder(engine: EngineName): {
       if (event.level === 'query') queries.push(event.query);
     },
   });
-  return { db, sqlite: engine === 'sqlite' ? sqlite : undefined, queries };
+  return { db, queries };
 }
 
 /** The statements a repository call runs that touch refresh_tokens. */
 async function statements(
   engine: EngineName,
-  call: (db: Kysely<Database>, sqlite: SqliteConnection | undefined) => Promise<unknown>,
+  call: (db: Kysely<Database>) => Promise<unknown>,
 ): Promise<CompiledQuery[]> {
-  const { db, sqlite, queries } = recorder(engine);
-  await call(db, sqlite);
+  const { db, queries } = recorder(engine);
+  await call(db);
   await db.destroy();
   const touching = queries.filter((q) => /\brefresh_tokens\b/.test(q.sql));
   assert.ok(touching.length > 0, 'the call runs a statement on refresh_tokens');
@@ -195,9 +181,7 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
     // The refresh: findRefreshToken's SELECT, then rotateRefreshToken's conditional UPDATE
     // with its successor (on PostgreSQL one INSERT … SELECT from the UPDATE; on SQLite the
     // UPDATE comes first in a transaction).
-    const [find] = await statements(t.engine, (db, sqlite) =>
-      refresh.findRefreshToken(db, sqlite, middleHash),
-    );
+    const [find] = await statements(t.engine, (db) => refresh.findRefreshToken(db, middleHash));
     await assertUsesIndex(t, find as CompiledQuery, byHash);
     const successor = {
       id: 'rt-successor',
@@ -215,15 +199,15 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
       rotatedAt: null,
       revokedAt: null,
     };
-    const [rotate] = await statements(t.engine, (db, sqlite) =>
-      refresh.rotateRefreshToken(db, sqlite, middleHash, NOW, successor),
+    const [rotate] = await statements(t.engine, (db) =>
+      refresh.rotateRefreshToken(db, t.engine, middleHash, NOW, successor),
     );
     await assertUsesIndex(t, rotate as CompiledQuery, byHash);
 
     // Grace retry (successors of a parent, then the replacement) and reuse handling (the
     // whole family).
-    const [reclaim] = await statements(t.engine, (db, sqlite) =>
-      refresh.replaceUnusedSuccessor(db, sqlite, middleId, NOW - 30, NOW, successor),
+    const [reclaim] = await statements(t.engine, (db) =>
+      refresh.replaceUnusedSuccessor(db, t.engine, middleId, NOW - 30, NOW, successor),
     );
     await assertUsesIndex(t, reclaim as CompiledQuery, byParent);
     const [revoke] = await statements(t.engine, (db) =>

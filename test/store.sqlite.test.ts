@@ -1,7 +1,7 @@
 /**
- * SQLite runs the refresh statements on its connection directly (SqliteConnection in
- * src/store/sql/db.ts), beside Kysely on the same connection. While a Kysely transaction holds
- * that connection open across its awaits, those statements must not join it.
+ * SQLite has one connection, which Kysely hands to one caller at a time: while a transaction
+ * holds it open across its awaits, a refresh waits its turn, and neither joins that
+ * transaction (to be rolled back with it) nor reads its uncommitted rows.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -34,7 +34,7 @@ function token(id: string, over: Partial<RefreshToken> = {}): RefreshToken {
   };
 }
 
-describe('SQLite: refresh statements beside an open Kysely transaction', () => {
+describe('SQLite: refresh statements beside an open transaction', () => {
   let dir: string;
   let opened: OpenedDatabase;
 
@@ -64,7 +64,6 @@ describe('SQLite: refresh statements beside an open Kysely transaction', () => {
       })
       .catch((err: unknown) => assert.equal((err as Error).message, 'rolled back'));
     await entered;
-    assert.equal(opened.sqlite?.inTransaction, true);
     return { release, done };
   }
 
@@ -73,7 +72,7 @@ describe('SQLite: refresh statements beside an open Kysely transaction', () => {
     const tx = await openTransaction(token('uncommitted'));
     const rotating = refresh.rotateRefreshToken(
       opened.db,
-      opened.sqlite,
+      'sqlite',
       'hash-live',
       T0 + 10,
       token('successor', { parentId: 'live', createdAt: T0 + 10 }),
@@ -81,21 +80,15 @@ describe('SQLite: refresh statements beside an open Kysely transaction', () => {
     tx.release();
     await tx.done;
     assert.equal(await rotating, true);
-    const found = await refresh.findRefreshToken(opened.db, opened.sqlite, 'hash-live');
+    const found = await refresh.findRefreshToken(opened.db, 'hash-live');
     assert.equal(found?.rotatedAt, T0 + 10);
-    assert.equal(
-      (await refresh.findRefreshToken(opened.db, opened.sqlite, 'hash-successor'))?.parentId,
-      'live',
-    );
-    assert.equal(
-      await refresh.findRefreshToken(opened.db, opened.sqlite, 'hash-uncommitted'),
-      undefined,
-    );
+    assert.equal((await refresh.findRefreshToken(opened.db, 'hash-successor'))?.parentId, 'live');
+    assert.equal(await refresh.findRefreshToken(opened.db, 'hash-uncommitted'), undefined);
   });
 
   it("a lookup made meanwhile does not read the transaction's uncommitted rows", async () => {
     const tx = await openTransaction(token('pending'));
-    const found = refresh.findRefreshToken(opened.db, opened.sqlite, 'hash-pending');
+    const found = refresh.findRefreshToken(opened.db, 'hash-pending');
     tx.release();
     await tx.done;
     assert.equal(await found, undefined);
@@ -105,13 +98,9 @@ describe('SQLite: refresh statements beside an open Kysely transaction', () => {
     await refresh.insertRefreshToken(opened.db, token('solo'));
     // The successor's token_hash is taken: the insert fails, so the rotation is undone.
     await assert.rejects(
-      refresh.rotateRefreshToken(opened.db, opened.sqlite, 'hash-solo', T0 + 20, token('live')),
+      refresh.rotateRefreshToken(opened.db, 'sqlite', 'hash-solo', T0 + 20, token('live')),
       /UNIQUE constraint failed/,
     );
-    assert.equal(opened.sqlite?.inTransaction, false);
-    assert.equal(
-      (await refresh.findRefreshToken(opened.db, opened.sqlite, 'hash-solo'))?.rotatedAt,
-      null,
-    );
+    assert.equal((await refresh.findRefreshToken(opened.db, 'hash-solo'))?.rotatedAt, null);
   });
 });

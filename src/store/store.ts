@@ -110,6 +110,9 @@ export interface RefreshToken {
   readonly revokedAt: number | null;
 }
 
+/** What redeeming a refresh token did (Store.redeemRefreshToken). */
+export type RefreshRedemption = 'rotated' | 'replaced' | 'reused';
+
 export interface AuthorizationCode {
   readonly codeHash: string;
   readonly clientId: string;
@@ -259,6 +262,22 @@ export interface Store {
   /** The token by hash; `revokedAt` is also set when its family's grant was revoked. */
   findRefreshToken(tokenHash: string): Promise<RefreshToken | undefined>;
   /**
+   * Redeems `presented` (as read by findRefreshToken): conditional UPDATEs decide, against
+   * whatever happened since the read, which of three it is:
+   * - `rotated`: it was live, and is now rotated with `successor` stored (rotateRefreshToken);
+   * - `replaced`: with `graceSince`, a grace retry: its unused successor is revoked and
+   *   `successor` stored in its place (replaceUnusedSuccessor, `rotatedSince` = `graceSince`);
+   * - `reused`: neither: its family is revoked (revokeRefreshFamily until `grantExpiresAt`) and
+   *   `successor` is not stored.
+   * If storing `successor` fails, nothing changes and the error is thrown.
+   */
+  redeemRefreshToken(
+    presented: RefreshToken,
+    successor: RefreshToken,
+    now: number,
+    options: { readonly graceSince: number | null; readonly grantExpiresAt: number },
+  ): Promise<RefreshRedemption>;
+  /**
    * Single use: marks the token rotated iff it is live at `now` (not rotated, not revoked,
    * not expired, not idle-expired, its family's grant not revoked). One conditional UPDATE; exactly one of any number of
    * concurrent callers gets `true`. With `successor`, that row is stored in the same
@@ -287,9 +306,15 @@ export interface Store {
   findAuthorizationCode(codeHash: string, clientId: string): Promise<AuthorizationCode | undefined>;
   /**
    * Single use: marks the code consumed iff it is unconsumed and was issued to `clientId`, in
-   * one conditional UPDATE whose row count decides; true iff this call consumed it.
+   * one conditional UPDATE whose row count decides; true iff this call consumed it. With
+   * `refreshToken`, that row is stored in the same transaction iff the code was consumed.
    */
-  consumeAuthorizationCode(codeHash: string, clientId: string, now: number): Promise<boolean>;
+  consumeAuthorizationCode(
+    codeHash: string,
+    clientId: string,
+    now: number,
+    refreshToken?: RefreshToken,
+  ): Promise<boolean>;
 
   /** Records a revoked access token (by `jti`) until it would have expired; idempotent. */
   revokeAccessToken(jti: string, now: number, expiresAt: number): Promise<void>;

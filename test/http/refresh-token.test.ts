@@ -560,11 +560,17 @@ describe('a refused refresh costs no signature', () => {
     assert.equal(await refused(c, a.refresh, reuse), 0);
     // The successor, revoked with its family before it was used, is reuse too.
     assert.equal(await refused(c, b.refresh, reuse), 0);
-    const [event] = await t.rows<{ reason: string }>(
-      "select reason from audit_events where type = 'refresh.reused' and client_id = ? order by at desc",
+    const events = await t.rows<{ reason: string }>(
+      "select reason from audit_events where type = 'refresh.reused' and client_id = ? order by id",
       c.client_id,
     );
-    assert.match(event?.reason ?? '', /^rotated refresh token presented again; family .* revoked$/);
+    assert.deepEqual(
+      events.map((e) => e.reason.replace(/family \S+/, 'family F')),
+      [
+        'rotated refresh token presented again; family F revoked',
+        'superseded refresh token presented again; family F revoked',
+      ],
+    );
   });
 
   test('a token rotated outside its grace window, and the successor a grace retry superseded', async () => {
@@ -588,7 +594,10 @@ describe('a refused refresh costs no signature', () => {
     const narrow = await start(c, { scope: 'read' });
     const wider: [string, string] = ['invalid_scope', 'scope write exceeds the original grant'];
     assert.equal(await refused(c, narrow.refresh, wider, { scope: 'read write' }), 0);
-    const target: [string, string] = ['invalid_target', 'resource is not the audience of this grant'];
+    const target: [string, string] = [
+      'invalid_target',
+      'resource is not the audience of this grant',
+    ];
     const elsewhere = { resource: 'https://other.example.com' };
     assert.equal(await refused(c, narrow.refresh, target, elsewhere), 0);
   });

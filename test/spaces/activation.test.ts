@@ -9,7 +9,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { type JSONWebKeySet, createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { setTelemetry, updateTenant } from '../../src/admin/tenants.js';
-import { createUser } from '../../src/admin/users.js';
+import { createUser, disableUser } from '../../src/admin/users.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { formState, inputs } from '../helpers/html.js';
 import {
@@ -582,6 +582,34 @@ describe('authorization_code grant refusals', () => {
     const redeemed = await webRedeem(code, right);
     assert.equal(redeemed.statusCode, 200, redeemed.body);
     await assertLive(redeemed.json());
+  });
+
+  test('a resource the client may not ask for → invalid_target, and the code is not spent', async () => {
+    const code = await codeFor(WEB.id, WEB.redirect);
+    assertOAuthError(
+      await webRedeem(code, { resource: 'https://elsewhere.example' }),
+      400,
+      'invalid_target',
+    );
+    assert.equal(await consumedAt(code), null);
+    const redeemed = await webRedeem(code);
+    assert.equal(redeemed.statusCode, 200, redeemed.body);
+    await assertLive(redeemed.json());
+  });
+
+  test('a user disabled since the code was issued → invalid_grant, and the code is not spent', async () => {
+    const carol = { email: 'carol@acme.example', password: 'carol-password-123' };
+    await createUser(t.deps, { ...carol, tenants: ['acme'] });
+    const location = await authorize(
+      t,
+      new CookieJar(),
+      { client_id: WEB.id, redirect_uri: WEB.redirect, response_type: 'code' },
+      carol,
+    );
+    const code = codeOf(location);
+    await disableUser(t.deps, carol.email);
+    assertOAuthError(await webRedeem(code), 400, 'invalid_grant');
+    assert.equal(await consumedAt(code), null);
   });
 
   test("a public client's used code replayed without its verifier revokes nothing; with it, the grant", async () => {

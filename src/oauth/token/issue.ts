@@ -56,6 +56,15 @@ export function resolveAudience(
   return audience;
 }
 
+/** The refresh family a successor continues (refresh grant). */
+export interface Family {
+  readonly id: string;
+  readonly parentId: string;
+  readonly expiresAt: number;
+  /** The family's scope, which the successor keeps even when its access token was narrowed (RFC 6749 §6). */
+  readonly scope: string;
+}
+
 export interface IssueRequest {
   readonly client: Client;
   readonly dialect: Dialect;
@@ -67,29 +76,23 @@ export interface IssueRequest {
   /** What the standard response's `scope` says (may name the tenant as the caller did). */
   readonly echoScope: string;
   readonly audience: string;
-  /**
-   * Continue an existing refresh family (refresh grant) instead of starting one. The successor
-   * keeps the family's `scope` even when this access token was narrowed (RFC 6749 §6).
-   */
-  readonly family?:
-    | {
-        readonly id: string;
-        readonly parentId: string;
-        readonly expiresAt: number;
-        readonly scope: string;
-      }
-    | undefined;
+  /** Continue an existing refresh family (refresh grant) instead of starting one. */
+  readonly family?: Family | undefined;
   /**
    * The grant being started (an authorization code's `grant_id`): it becomes the `grant_id`
    * claim and the refresh family's id, so revoking the grant revokes everything issued from it.
    */
   readonly grantId?: string | undefined;
+}
+
+/** Signed tokens, not yet handed out. */
+export interface Issued {
+  readonly result: TokenResult;
   /**
-   * Writes the new refresh token's row; by default a plain insert. The refresh grant consumes
-   * the presented token (in a grace retry, its unused successor) in the same transaction, and
-   * refuses (throws) if it was already used.
+   * The row of `result.refreshToken`, which the grant stores before answering, in the same
+   * store operation that uses up what was presented (a code, a refresh token).
    */
-  readonly storeRefreshToken?: ((row: RefreshToken) => Promise<void>) | undefined;
+  readonly refreshRow: RefreshToken | undefined;
 }
 
 /**
@@ -99,11 +102,16 @@ export interface IssueRequest {
 const rowIds = new MonotonicUuid();
 
 /**
- * Signs the access token and, when the client gets one, stores the refresh token (a new
- * family, or the successor in an existing one). The refresh row is durable before the
- * response leaves; the access token needs no write at all.
+ * Signs the access token and, when the client gets one, makes the refresh token (a new
+ * family, or the successor in an existing one). Nothing is stored here: the access token
+ * needs no write at all, and the refresh row is the grant's to store.
  */
-export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<TokenResult> {
+export function issueTokens(
+  deps: OAuthDeps,
+  req: IssueRequest & { readonly family: Family },
+): Promise<Issued & { readonly refreshRow: RefreshToken }>;
+export function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<Issued>;
+export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<Issued> {
   const now = deps.clock();
   const ttl = accessTokenTtl(deps, req.client, req.dialect);
   const withRefresh = req.family !== undefined || issuesRefreshTokens(req.client, req.dialect);
@@ -123,11 +131,12 @@ export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<T
     ...(grantId !== undefined && { grant_id: grantId }),
   });
   let refreshToken: string | undefined;
+  let refreshRow: RefreshToken | undefined;
   if (withRefresh && grantId !== undefined) {
     refreshToken = opaqueToken();
     const expiresAt =
       req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
-    const row: RefreshToken = {
+    refreshRow = {
       id: rowIds.next(Date.now()),
       tokenHash: deps.crypto.hashSecret(refreshToken),
       familyId: grantId,
@@ -143,14 +152,15 @@ export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<T
       rotatedAt: null,
       revokedAt: null,
     };
-    if (req.storeRefreshToken) await req.storeRefreshToken(row);
-    else await deps.store.insertRefreshToken(row);
   }
   return {
-    accessToken: token,
-    expiresIn: ttl,
-    scope: req.echoScope,
-    tenantId: req.tenantId,
-    refreshToken,
+    result: {
+      accessToken: token,
+      expiresIn: ttl,
+      scope: req.echoScope,
+      tenantId: req.tenantId,
+      refreshToken,
+    },
+    refreshRow,
   };
 }

@@ -2,13 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import {
-  type CompiledQuery,
   Kysely,
   type Migration,
   type MigrationProvider,
   Migrator,
   PostgresDialect,
-  type RawBuilder,
   SqliteDialect,
 } from 'kysely';
 import pg from 'pg';
@@ -41,53 +39,6 @@ export interface OpenedDatabase {
   readonly file?: string;
   /** For PostgreSQL, the connection pool (its counters feed the metrics). */
   readonly pool?: pg.Pool;
-  /** For SQLite, the connection under Kysely, for statements run without its driver. */
-  readonly sqlite?: SqliteConnection;
-}
-
-/**
- * The SQLite connection Kysely uses, for the statements of the hot paths (every refresh, code
- * redemption and bearer revocation check): better-sqlite3 is synchronous, and going through
- * Kysely's driver costs a mutex and an await per statement and per BEGIN and COMMIT (a
- * rotation with its successor: ~140 µs through Kysely, ~70 µs here; docs/performance.md).
- * Callers check `inTransaction` first: while a Kysely transaction holds the connection open
- * across its awaits, a statement run here would join that transaction and be rolled back with
- * it, so they go through Kysely, which waits its turn.
- */
-export interface SqliteConnection {
-  /** True while a transaction is open on the connection. */
-  readonly inTransaction: boolean;
-  /** Rows of a query compiled by Kysely (`sql\`…\`.compile(db)`). */
-  all<R>(query: CompiledQuery<R>): R[];
-  /** Runs a compiled statement; the number of rows it changed. */
-  run(query: CompiledQuery): number;
-  /** Runs `fn` in one transaction: committed when it returns, rolled back when it throws. */
-  transaction<T>(fn: () => T): T;
-}
-
-/** Rows of `query`: on the SQLite connection itself when it may (see above), else through Kysely. */
-export async function rowsOf<R>(
-  db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
-  query: RawBuilder<R>,
-): Promise<R[]> {
-  return sqlite && !sqlite.inTransaction
-    ? sqlite.all(query.compile(db))
-    : (await query.execute(db)).rows;
-}
-
-function sqliteConnection(
-  sqlite: SQLite.Database,
-  prepare: (sql: string) => SQLite.Statement,
-): SqliteConnection {
-  return {
-    get inTransaction() {
-      return sqlite.inTransaction;
-    },
-    all: <R>(query: CompiledQuery<R>) => prepare(query.sql).all(...query.parameters) as R[],
-    run: (query) => prepare(query.sql).run(...query.parameters).changes,
-    transaction: (fn) => sqlite.transaction(fn)(),
-  };
 }
 
 export interface OpenOptions {
@@ -135,7 +86,6 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenedData
     sqlite.pragma('synchronous = FULL');
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
-    // One statement cache for Kysely and for the statements run on the connection directly.
     const prepare = cachingStatements(sqlite);
     return {
       db: new Kysely<Database>({
@@ -143,7 +93,6 @@ export function openDatabase(url: string, options: OpenOptions = {}): OpenedData
       }),
       engine: 'sqlite',
       file,
-      sqlite: sqliteConnection(sqlite, prepare),
     };
   }
   const pool = new pg.Pool({

@@ -22,7 +22,7 @@ export interface SqlStore extends Store {
 
 /** Opens the store for a `sqlite:` or `postgres://` URL. No I/O happens until the first call. */
 export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore {
-  const { db, engine, file, pool, sqlite } = openDatabase(url, options);
+  const { db, engine, file, pool } = openDatabase(url, options);
   return {
     engine,
     file: file === ':memory:' ? undefined : file,
@@ -62,20 +62,22 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     retireSigningKeys: (kid, at, until) => keys.retireSigningKeys(db, kid, at, until),
 
     insertRefreshToken: (t) => refresh.insertRefreshToken(db, t),
-    findRefreshToken: (h) => refresh.findRefreshToken(db, sqlite, h),
-    rotateRefreshToken: (h, now, next) => refresh.rotateRefreshToken(db, sqlite, h, now, next),
+    findRefreshToken: (h) => refresh.findRefreshToken(db, h),
+    redeemRefreshToken: (token, next, now, options) =>
+      refresh.redeemRefreshToken(db, engine, token, next, now, options),
+    rotateRefreshToken: (h, now, next) => refresh.rotateRefreshToken(db, engine, h, now, next),
     replaceUnusedSuccessor: (id, since, now, next) =>
-      refresh.replaceUnusedSuccessor(db, sqlite, id, since, now, next),
+      refresh.replaceUnusedSuccessor(db, engine, id, since, now, next),
     revokeRefreshFamily: (f, now, exp) => refresh.revokeRefreshFamily(db, f, now, exp),
 
     insertAuthorizationCode: (c) => codes.insertAuthorizationCode(db, c),
-    findAuthorizationCode: (h, clientId) => codes.findAuthorizationCode(db, sqlite, h, clientId),
-    consumeAuthorizationCode: (h, clientId, now) =>
-      codes.consumeAuthorizationCode(db, sqlite, h, clientId, now),
+    findAuthorizationCode: (h, clientId) => codes.findAuthorizationCode(db, h, clientId),
+    consumeAuthorizationCode: (h, clientId, now, refreshToken) =>
+      codes.consumeAuthorizationCode(db, engine, h, clientId, now, refreshToken),
 
     revokeAccessToken: (jti, now, exp) => revocations.revokeAccessToken(db, jti, now, exp),
     revokeGrant: (g, now, exp) => revocations.revokeGrant(db, g, now, exp),
-    isAccessTokenRevoked: (jti, g) => revocations.isAccessTokenRevoked(db, sqlite, jti, g),
+    isAccessTokenRevoked: (jti, g) => revocations.isAccessTokenRevoked(db, jti, g),
     createSession: (s) => sessions.createSession(db, s),
     findSession: (h, now) => sessions.findSession(db, h, now),
     endSession: (h, now) => sessions.endSession(db, h, now),

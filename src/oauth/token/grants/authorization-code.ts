@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { OAuthDeps } from '../../context.js';
-import type { AuthorizationCode, Client } from '../../../store/store.js';
+import type { AuthorizationCode } from '../../../store/store.js';
 import { InvalidGrant, InvalidRequest } from '../../../errors.js';
 import { resolveSubject } from '../../subject.js';
 import { requestOrigin } from '../../../observability/audit.js';
@@ -39,13 +38,12 @@ function checkRedirectUri(ctx: GrantContext, code: AuthorizationCode): void {
     throw new InvalidGrant('redirect_uri differs from the one the code was issued for');
 }
 
-/** A replayed code means it leaked: everything issued from it is revoked (RFC 6749 §4.1.2). */
-async function revokeReplayedGrant(
-  deps: OAuthDeps,
-  ctx: GrantContext,
-  client: Client,
-  code: AuthorizationCode,
-): Promise<void> {
+/**
+ * A replayed code means it leaked: everything issued from it is revoked (RFC 6749 §4.1.2).
+ * Returns the refusal.
+ */
+async function replayRefusal(ctx: GrantContext, code: AuthorizationCode): Promise<InvalidGrant> {
+  const { deps, client } = ctx;
   const now = deps.clock();
   const familyExpiry = now + (client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
   await deps.store.revokeRefreshFamily(
@@ -61,13 +59,20 @@ async function revokeReplayedGrant(
     reason: `code redeemed again; grant ${code.grantId} revoked`,
     ...requestOrigin(ctx.request),
   });
+  return new InvalidGrant(
+    'authorization code already used; tokens issued from it have been revoked',
+  );
 }
 
 /**
- * RFC 6749 §4.1.3. Only a request that would succeed on a fresh code may use the code up or,
- * on a used one, revoke its grant: every binding is checked before the single-use consume,
- * so a stranger (another client, or anyone naming a public client without its verifier)
- * neither burns a code nor revokes the tokens issued from it.
+ * RFC 6749 §4.1.3. Read, check, sign, redeem. Only a request that would succeed on a fresh
+ * code may use the code up or, on a used one, revoke its grant: every binding is checked
+ * before the single-use consume, so a stranger (another client, or anyone naming a public
+ * client without its verifier) neither burns a code nor revokes the tokens issued from it.
+ * A code read as used is a replay (a code is never unconsumed again); one read unused is
+ * decided by the consume, which stores the refresh token in the same transaction: a request
+ * that loses that race to a concurrent redemption is a replay too, and its signature is
+ * thrown away.
  */
 export const authorizationCodeGrant: Grant = {
   grantType: 'authorization_code',
@@ -86,18 +91,13 @@ export const authorizationCodeGrant: Grant = {
     checkPkce(code, params['code_verifier']);
     const now = deps.clock();
     // A used code is a replay even once expired (until the sweep deletes it).
-    if (code.consumedAt === null && code.expiresAt <= now)
-      throw new InvalidGrant('authorization code expired');
-    // Fails for a code used before it was read and for one a concurrent redemption won since.
-    if (!(await deps.store.consumeAuthorizationCode(codeHash, client.id, now))) {
-      await revokeReplayedGrant(deps, ctx, client, code);
-      throw new InvalidGrant(
-        'authorization code already used; tokens issued from it have been revoked',
-      );
-    }
+    if (code.consumedAt !== null) throw await replayRefusal(ctx, code);
+    if (code.expiresAt <= now) throw new InvalidGrant('authorization code expired');
+    const audience = resolveAudience(deps, client, params['resource']);
     const subject = await resolveSubject(deps, client, code.userId, code.tenantId);
+
     const scopes = code.scope.split(' ').filter((s) => s.length > 0);
-    return issueTokens(deps, {
+    const { result, refreshRow } = await issueTokens(deps, {
       client,
       dialect,
       userId: code.userId,
@@ -105,8 +105,12 @@ export const authorizationCodeGrant: Grant = {
       tenantId: code.tenantId,
       scopes,
       echoScope: scopes.join(' '),
-      audience: resolveAudience(deps, client, params['resource']),
+      audience,
       grantId: code.grantId,
     });
+
+    if (!(await deps.store.consumeAuthorizationCode(codeHash, client.id, now, refreshRow)))
+      throw await replayRefusal(ctx, code);
+    return result;
   },
 };

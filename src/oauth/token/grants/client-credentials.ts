@@ -63,7 +63,7 @@ export const clientCredentials: Grant = {
       params['scope'],
       params['tenant'],
     );
-    return issueTokens(deps, {
+    const { result, refreshRow } = await issueTokens(deps, {
       client,
       dialect,
       userId: null,
@@ -72,5 +72,7 @@ export const clientCredentials: Grant = {
       echoScope: echo,
       audience: resolveAudience(deps, client, params['resource']),
     });
+    if (refreshRow) await deps.store.insertRefreshToken(refreshRow);
+    return result;
   },
 };

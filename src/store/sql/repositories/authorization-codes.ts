@@ -1,7 +1,7 @@
 import { type Kysely, type Selectable, sql } from 'kysely';
-import type { AuthorizationCode } from '../../store.js';
-import { type SqliteConnection, rowsOf } from '../db.js';
+import type { AuthorizationCode, RefreshToken } from '../../store.js';
 import type { AuthorizationCodesTable, Database } from '../schema.js';
+import { consumeThenInsert } from './refresh-tokens.js';
 
 function toCode(r: Selectable<AuthorizationCodesTable>): AuthorizationCode {
   return {
@@ -50,34 +50,30 @@ export async function insertAuthorizationCode(
 /** SQL text on this per-exchange path, as in refresh-tokens.ts. */
 export async function findAuthorizationCode(
   db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
   codeHash: string,
   clientId: string,
 ): Promise<AuthorizationCode | undefined> {
-  const [row] = await rowsOf(
+  const {
+    rows: [row],
+  } = await sql<Selectable<AuthorizationCodesTable>>`
+    SELECT * FROM authorization_codes WHERE code_hash = ${codeHash} AND client_id = ${clientId}`.execute(
     db,
-    sqlite,
-    sql<Selectable<AuthorizationCodesTable>>`
-      SELECT * FROM authorization_codes WHERE code_hash = ${codeHash} AND client_id = ${clientId}`,
   );
   return row && toCode(row);
 }
 
-/** Single use: the conditional UPDATE whose returned row decides. */
+/** Single use: the conditional UPDATE whose row count decides, then the refresh token it issued. */
 export async function consumeAuthorizationCode(
   db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
+  engine: 'sqlite' | 'postgres',
   codeHash: string,
   clientId: string,
   now: number,
+  refreshToken?: RefreshToken,
 ): Promise<boolean> {
-  const won = await rowsOf(
-    db,
-    sqlite,
-    sql<{ code_hash: string }>`
-      UPDATE authorization_codes SET consumed_at = ${now}
-      WHERE code_hash = ${codeHash} AND client_id = ${clientId} AND consumed_at IS NULL
-      RETURNING code_hash`,
-  );
-  return won.length === 1;
+  const consuming = sql`UPDATE authorization_codes SET consumed_at = ${now}
+    WHERE code_hash = ${codeHash} AND client_id = ${clientId} AND consumed_at IS NULL`;
+  if (refreshToken !== undefined) return consumeThenInsert(db, engine, consuming, refreshToken);
+  const res = await consuming.execute(db);
+  return res.numAffectedRows === 1n;
 }

@@ -1,6 +1,5 @@
 import { type Kysely, type RawBuilder, sql } from 'kysely';
-import type { RefreshToken } from '../../store.js';
-import { type SqliteConnection, rowsOf } from '../db.js';
+import type { RefreshRedemption, RefreshToken } from '../../store.js';
 import type { Database, RefreshTokensTable } from '../schema.js';
 import { revokeGrant } from './revocations.js';
 
@@ -10,9 +9,10 @@ import { revokeGrant } from './revocations.js';
  * and ~15 µs a refresh (micro-benchmark on this project's bench machine; the builder is
  * copied at every step), the text ~1 µs each. The text is plain SQL that SQLite and
  * PostgreSQL (and CockroachDB, YugabyteDB) read alike; `sql` binds each value as a parameter.
- * On SQLite, find and rotate run on the connection itself when they can (SqliteConnection).
  * The grace retry's reclaim is SQL text too: it shares the rotation's consume-then-insert.
  */
+
+type Engine = 'sqlite' | 'postgres';
 
 /** refresh_tokens' columns, in the order `columnValues` lists them. */
 const COLUMNS = sql.raw(
@@ -59,10 +59,11 @@ const lookup = (tokenHash: string) => sql<RefreshTokensTable & { grant_revoked_a
 
 export async function findRefreshToken(
   db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
   tokenHash: string,
 ): Promise<RefreshToken | undefined> {
-  const [r] = await rowsOf(db, sqlite, lookup(tokenHash));
+  const {
+    rows: [r],
+  } = await lookup(tokenHash).execute(db);
   return (
     r && {
       id: r.id,
@@ -93,42 +94,38 @@ function rotation(tokenHash: string, now: number) {
 }
 
 /**
- * Runs `consuming` (an UPDATE of refresh_tokens) and, iff it changed a row, inserts
- * `successor`, atomically: a failed insert undoes the UPDATE.
+ * Runs `consuming` (an UPDATE without RETURNING) and, iff it changed a row, inserts `row`
+ * into refresh_tokens, atomically: a failed insert undoes the UPDATE. In `db`'s transaction
+ * when it is one.
  */
-async function consumeThenInsert(
+export async function consumeThenInsert(
   db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
+  engine: Engine,
   consuming: RawBuilder<unknown>,
-  successor: RefreshToken,
+  row: RefreshToken,
 ): Promise<boolean> {
-  if (sqlite === undefined) {
-    // One statement, one round trip: the successor row is selected from what the UPDATE
-    // returned, so it exists iff a row was consumed. Each value is cast to its column's
-    // type: a bare parameter in a SELECT list is typed text, NULLs included.
+  if (engine === 'postgres') {
+    // One statement, one round trip: the row is selected from what the UPDATE returned, so
+    // it exists iff a row was consumed. Each value is cast to its column's type: a bare
+    // parameter in a SELECT list is typed text, NULLs included.
     const res = await sql`
-      WITH consumed AS (${consuming} RETURNING refresh_tokens.id)
+      WITH consumed AS (${consuming} RETURNING 1)
       INSERT INTO refresh_tokens (${COLUMNS})
-      SELECT ${columnValues(successor, true)} FROM consumed`.execute(db);
+      SELECT ${columnValues(row, true)} FROM consumed`.execute(db);
     return res.numAffectedRows === 1n;
   }
-  if (!sqlite.inTransaction)
-    return sqlite.transaction(() => {
-      if (sqlite.run(consuming.compile(db)) === 0) return false;
-      sqlite.run(insertion(successor).compile(db));
-      return true;
-    });
-  return db.transaction().execute(async (trx) => {
+  const both = async (trx: Kysely<Database>) => {
     const res = await consuming.execute(trx);
     if (res.numAffectedRows === 0n) return false;
-    await insertion(successor).execute(trx);
+    await insertion(row).execute(trx);
     return true;
-  });
+  };
+  return db.isTransaction ? both(db) : db.transaction().execute(both);
 }
 
 export async function rotateRefreshToken(
   db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
+  engine: Engine,
   tokenHash: string,
   now: number,
   successor?: RefreshToken,
@@ -137,7 +134,7 @@ export async function rotateRefreshToken(
     const res = await rotation(tokenHash, now).execute(db);
     return res.numAffectedRows === 1n;
   }
-  return consumeThenInsert(db, sqlite, rotation(tokenHash, now), successor);
+  return consumeThenInsert(db, engine, rotation(tokenHash, now), successor);
 }
 
 /**
@@ -154,13 +151,13 @@ const reclamation = (parentId: string, rotatedSince: number, now: number) =>
 
 export async function replaceUnusedSuccessor(
   db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
+  engine: Engine,
   parentId: string,
   rotatedSince: number,
   now: number,
   successor: RefreshToken,
 ): Promise<boolean> {
-  return consumeThenInsert(db, sqlite, reclamation(parentId, rotatedSince, now), successor);
+  return consumeThenInsert(db, engine, reclamation(parentId, rotatedSince, now), successor);
 }
 
 export async function revokeRefreshFamily(
@@ -178,4 +175,35 @@ export async function revokeRefreshFamily(
     .where('family_id', '=', familyId)
     .where('revoked_at', 'is', null)
     .execute();
+}
+
+/**
+ * Store.redeemRefreshToken: rotation, else grace retry, else reuse. Each step is a conditional
+ * statement that sees what a concurrent redemption has committed, however long ago the token
+ * was read, and each is atomic with the row it stores. They are not wrapped in one transaction
+ * because none needs it: a token once used never becomes live again, so a step that failed
+ * stays failed, and the family revocation is idempotent. Wrapped, the transaction would keep
+ * the presented row locked (on PostgreSQL a conditional UPDATE that waited for a row and then
+ * found it changed still holds its lock) while it went for the family's other rows and its
+ * grant, which a concurrent redemption in the same family may hold the other way round: one
+ * of the two is then aborted as a deadlock (PostgreSQL did, with 20 concurrent redemptions of
+ * one token in the store contract tests).
+ */
+export async function redeemRefreshToken(
+  db: Kysely<Database>,
+  engine: Engine,
+  presented: RefreshToken,
+  successor: RefreshToken,
+  now: number,
+  options: { readonly graceSince: number | null; readonly grantExpiresAt: number },
+): Promise<RefreshRedemption> {
+  if (await rotateRefreshToken(db, engine, presented.tokenHash, now, successor)) return 'rotated';
+  const { graceSince } = options;
+  if (
+    graceSince !== null &&
+    (await replaceUnusedSuccessor(db, engine, presented.id, graceSince, now, successor))
+  )
+    return 'replaced';
+  await revokeRefreshFamily(db, presented.familyId, now, options.grantExpiresAt);
+  return 'reused';
 }

@@ -1,5 +1,4 @@
 import { type Kysely, sql } from 'kysely';
-import { type SqliteConnection, rowsOf } from '../db.js';
 import type { Database } from '../schema.js';
 
 export async function revokeAccessToken(
@@ -46,16 +45,13 @@ export async function revokeGrant(
  */
 export async function isAccessTokenRevoked(
   db: Kysely<Database>,
-  sqlite: SqliteConnection | undefined,
   jti: string,
   grantId: string | undefined,
 ): Promise<boolean> {
-  const rows = await rowsOf(
+  const { rows } = await sql<{ revoked: number }>`
+    SELECT (SELECT count(*) FROM revoked_tokens WHERE jti = ${jti})
+      + (SELECT count(*) FROM revoked_grants WHERE grant_id = ${grantId ?? null}) AS revoked`.execute(
     db,
-    sqlite,
-    sql<{ revoked: number }>`
-      SELECT (SELECT count(*) FROM revoked_tokens WHERE jti = ${jti})
-        + (SELECT count(*) FROM revoked_grants WHERE grant_id = ${grantId ?? null}) AS revoked`,
   );
   return Number(rows[0]?.revoked ?? 0) > 0;
 }
