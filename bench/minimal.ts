@@ -5,9 +5,9 @@
  * JSON with `Cache-Control: no-store` — and nothing else: no database, no client lookup, no
  * audit trail, no metrics, no logging, no rate limits, no dialects, no error handling beyond
  * a 401. Tessera's rows are compared with it to show what its features cost, apart from what
- * any token server must spend on this machine. It signs and writes its answers in the event
- * loop's check phase as Tessera does (src/tokens/check-phase-queue.ts, src/server/app.ts), so
- * those scheduling choices are not counted as features.
+ * any token server must spend on this machine. It signs in the event loop's check phase as
+ * Tessera does (src/tokens/check-phase-queue.ts), so that scheduling choice is not counted as
+ * a feature, and writes each answer as soon as it is made.
  *
  * Usage: node --import tsx bench/minimal.ts <RS256|ES256|EdDSA> <port> <client_id> <secret>
  * Prints one JSON line `{"url": …}` once listening.
@@ -50,9 +50,6 @@ app.addContentTypeParser(
   { parseAs: 'string' },
   (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
 );
-app.addHook('onSend', (_request, _reply, payload, done) => {
-  setImmediate(done, null, payload);
-});
 // ES256 and EdDSA are signed in the check phase too, every signature of a poll turn back to
 // back, and RS256 at once, as Tessera signs (src/tokens/access-token.ts); a floor has no need
 // for the queue's time slices.
