@@ -5,9 +5,8 @@
  * JSON with `Cache-Control: no-store` — and nothing else: no database, no client lookup, no
  * audit trail, no metrics, no logging, no rate limits, no dialects, no error handling beyond
  * a 401. Tessera's rows are compared with it to show what its features cost, apart from what
- * any token server must spend on this machine. It signs in the event loop's check phase as
- * Tessera does (src/tokens/check-phase-queue.ts), so that scheduling choice is not counted as
- * a feature, and writes each answer as soon as it is made.
+ * any token server must spend on this machine. Like Tessera, it signs in the handler and
+ * writes each answer as soon as it is made.
  *
  * Usage: node --import tsx bench/minimal.ts <RS256|ES256|EdDSA> <port> <client_id> <secret>
  * Prints one JSON line `{"url": …}` once listening.
@@ -50,23 +49,6 @@ app.addContentTypeParser(
   { parseAs: 'string' },
   (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))),
 );
-// ES256 and EdDSA are signed in the check phase too, every signature of a poll turn back to
-// back, and RS256 at once, as Tessera signs (src/tokens/access-token.ts); a floor has no need
-// for the queue's time slices.
-let toSign: { data: Buffer; signed: (signature: Buffer) => void }[] = [];
-const signAsTesseraDoes = (data: Buffer) =>
-  new Promise<Buffer>((signed) => {
-    if (alg === 'RS256') {
-      signed(signBytes(data));
-      return;
-    }
-    if (toSign.push({ data, signed }) > 1) return;
-    setImmediate(() => {
-      const batch = toSign;
-      toSign = [];
-      for (const task of batch) task.signed(signBytes(task.data));
-    });
-  });
 const issuer = `http://127.0.0.1:${port}`;
 app.post('/token', async (request, reply) => {
   const p = request.body as Record<string, string | undefined>;
@@ -87,7 +69,7 @@ app.post('/token', async (request, reply) => {
     .header('cache-control', 'no-store')
     .header('pragma', 'no-cache')
     .send({
-      access_token: `${input}.${(await signAsTesseraDoes(Buffer.from(input))).toString('base64url')}`,
+      access_token: `${input}.${signBytes(Buffer.from(input)).toString('base64url')}`,
       token_type: 'Bearer',
       expires_in: 3600,
       scope: p['scope'] ?? '',

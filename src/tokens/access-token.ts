@@ -1,7 +1,6 @@
 import { constants, randomUUID, sign } from 'node:crypto';
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { isCanonicalCompact } from './base64url.js';
-import { CheckPhaseQueue } from './check-phase-queue.js';
 import type { ActiveKey, Keystore, SigningAlg } from './keystore.js';
 
 /** RFC 9068 §2.2 claims, plus Tessera's `tenant_id`, `email` and `grant_id`. */
@@ -45,27 +44,15 @@ function signBytes(key: ActiveKey, data: Buffer): Buffer {
 const encodedHeaders = new WeakMap<ActiveKey, string>();
 
 /**
- * ES256 and EdDSA signatures, and every verification, are made here. One per process: its
- * event loop is what the queue schedules around.
+ * Signs with the cached `KeyObject` directly; jose is used for verification only. The
+ * signature is made in the caller's turn of the event loop: gathering a poll turn's
+ * signatures to make them back to back saved CPU only where the load generator shared the
+ * machine (docs/performance.md).
  */
-const checkPhase = new CheckPhaseQueue(5);
-
-/**
- * RSA signatures (~1 ms each) are made at once: one is a whole request's cost, so there is
- * nothing to gather, and in 5 ms slices they cost ~5% more CPU per token (the loop goes
- * round and answers leave every few tokens) while unsliced they held the loop for a whole
- * burst and lengthened the tail (docs/performance.md).
- */
-const signsAtOnce: ReadonlySet<SigningAlg> = new Set(['RS256', 'PS256']);
-
-/**
- * Signs with the cached `KeyObject` directly; jose is used for verification only. An ES256
- * or EdDSA signature waits in the check-phase queue, behind those of the requests read before.
- */
-export async function signAccessToken(
+export function signAccessToken(
   key: ActiveKey,
   claims: Omit<AccessTokenClaims, 'jti'>,
-): Promise<{ token: string; jti: string }> {
+): { token: string; jti: string } {
   const jti = randomUUID();
   let header = encodedHeaders.get(key);
   if (header === undefined) {
@@ -73,11 +60,7 @@ export async function signAccessToken(
     encodedHeaders.set(key, header);
   }
   const input = `${header}.${b64({ ...claims, jti })}`;
-  const data = Buffer.from(input);
-  const bytes = signsAtOnce.has(key.alg)
-    ? signBytes(key, data)
-    : await checkPhase.run(() => signBytes(key, data));
-  const signature = bytes.toString('base64url');
+  const signature = signBytes(key, Buffer.from(input)).toString('base64url');
   return { token: `${input}.${signature}`, jti };
 }
 
@@ -99,9 +82,7 @@ const ALGS: SigningAlg[] = ['RS256', 'PS256', 'ES256', 'EdDSA'];
 /**
  * Verifies one of our access tokens: `alg` pinned to the algorithm of the key named by
  * `kid` (so a PS256 token cannot pass as RS256 and `none`/HS256 never reach a key), `typ`
- * `at+jwt`, `iss`, `aud`, `exp`/`nbf` with bounded skew. The verification starts in the
- * check-phase queue, back to back with the others read in the same poll turn: userinfo
- * measured ~20% less CPU per request that way (docs/performance.md).
+ * `at+jwt`, `iss`, `aud`, `exp`/`nbf` with bounded skew.
  */
 export async function verifyAccessToken(
   keystore: Keystore,
@@ -111,25 +92,23 @@ export async function verifyAccessToken(
   // jose decodes laxly: other spellings of a token would verify as the token.
   if (!isCanonicalCompact(token)) throw new AccessTokenInvalid('token invalid');
   try {
-    const { payload } = await checkPhase.run(() =>
-      jwtVerify<AccessTokenClaims>(
-        token,
-        async (header) => {
-          const key = header.kid ? await keystore.verificationKey(header.kid) : undefined;
-          if (!key || key.alg !== header.alg)
-            throw new AccessTokenInvalid('unknown key or algorithm');
-          return key.publicKey;
-        },
-        {
-          algorithms: ALGS,
-          typ: 'at+jwt',
-          issuer: opts.issuer,
-          ...(opts.audience && { audience: [...opts.audience] }),
-          clockTolerance: opts.skew ?? 30,
-          currentDate: new Date(opts.clock() * 1000),
-          requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
-        },
-      ),
+    const { payload } = await jwtVerify<AccessTokenClaims>(
+      token,
+      async (header) => {
+        const key = header.kid ? await keystore.verificationKey(header.kid) : undefined;
+        if (!key || key.alg !== header.alg)
+          throw new AccessTokenInvalid('unknown key or algorithm');
+        return key.publicKey;
+      },
+      {
+        algorithms: ALGS,
+        typ: 'at+jwt',
+        issuer: opts.issuer,
+        ...(opts.audience && { audience: [...opts.audience] }),
+        clockTolerance: opts.skew ?? 30,
+        currentDate: new Date(opts.clock() * 1000),
+        requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id'],
+      },
     );
     return payload as AccessTokenPayload;
   } catch (err) {
