@@ -4,7 +4,7 @@
 // requests, at a cost within the noise of the benchmark. The old generation may grow to 1.5x
 // what the last full collection kept before the next one: V8's own factor goes up to 4x
 // under load, and a busy server's peak grew ~60 MB past the 150 MB target between
-// collections (docs/performance.md). `npm start` passes the same flags; so must anyone who
+// collections (bench/results/history.md). `npm start` passes the same flags; so must anyone who
 // starts `node dist/cli/main.js` by hand.
 import { buildProgram } from './program.js';
 

@@ -69,7 +69,7 @@ function clean(v: string | null | undefined, max: number): string | null {
  * events of the last `flushMs` (1 s) or `maxBatch` (100), whichever is smaller. Small batches
  * also keep the events young: held for a 500-event batch (~140 ms at 3,500 tokens/s) they
  * outlived two young-generation collections and made ~30% of what was promoted to the old
- * generation under load (docs/performance.md).
+ * generation under load (bench/results/history.md).
  */
 export class AuditTrail {
   private batch: AuditEvent[] = [];

@@ -60,7 +60,7 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   // Both hooks take a callback rather than being async: an async onSend hook defers the
   // write to a later microtask, and the handler's `await reply.send()` then waits for the
   // response's 'finish' event instead of going on at once: more work on every request, the
-  // token endpoint's hot path included (docs/performance.md).
+  // token endpoint's hot path included (bench/results/history.md).
   app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
     // RFC 6749 §5.1: token responses (and every other answer here) must not be cached,

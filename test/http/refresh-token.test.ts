@@ -102,7 +102,7 @@ describe('refresh_token grant', () => {
     assert.equal(newRow.familyId, oldRow.familyId);
     assert.equal(newRow.rotatedAt, null);
     // Row ids are UUIDv7 and sort in the order the rows were made (they keep index inserts at
-    // the right-hand end: docs/performance.md).
+    // the right-hand end: bench/results/history.md).
     for (const id of [oldRow.id, newRow.id]) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7/);
     assert.ok(newRow.id > oldRow.id);
     // The absolute expiry is the family's, not renewed by rotation.
