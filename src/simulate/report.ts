@@ -1,4 +1,5 @@
 /** The simulator's results: checks, and their text, JSON, JUnit and Markdown renderings. */
+import { escapeHtml } from '../views/html.js';
 import { RequestFailed, RequestTimeout } from './http.js';
 
 export interface Check {
@@ -75,14 +76,7 @@ function xmlAllowed(ch: string): boolean {
 }
 
 function xml(value: string): string {
-  return [...value]
-    .map((ch) => (xmlAllowed(ch) ? ch : '\uFFFD'))
-    .join('')
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&apos;');
+  return escapeHtml([...value].map((ch) => (xmlAllowed(ch) ? ch : '\uFFFD')).join(''));
 }
 
 export function junitReport(checks: readonly Check[], suite: string): string {

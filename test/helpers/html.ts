@@ -10,11 +10,11 @@ const ENTITIES: Record<string, string> = {
   '&lt;': '<',
   '&gt;': '>',
   '&quot;': '"',
-  '&#39;': "'",
+  '&apos;': "'",
 };
 
 function unescapeHtml(value: string): string {
-  return value.replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e] ?? e);
+  return value.replace(/&(amp|lt|gt|quot|apos);/g, (e) => ENTITIES[e] ?? e);
 }
 
 /** The `<input>` tags of a page, as attribute maps. */
