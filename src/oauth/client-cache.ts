@@ -1,5 +1,12 @@
+import { LRUCache } from 'lru-cache';
 import type { Client, Store } from '../store/store.js';
 import { isStoreUnavailable } from '../store/unavailable.js';
+
+interface Entry {
+  readonly client: Client | undefined;
+  /** On the injected clock (seconds): lru-cache's own TTL would read `performance.now`. */
+  readonly until: number;
+}
 
 /**
  * Clients cached per node for `ttl` seconds, so a warm client_credentials request reads
@@ -7,22 +14,29 @@ import { isStoreUnavailable } from '../store/unavailable.js';
  * rotated-out secret keeps working on a node that has it cached. While the store is
  * unreachable an expired entry is still served for `staleIfError` seconds past its expiry:
  * no change to the client can be made then anyway, so it is as fresh as the store.
+ *
+ * Memory is bounded by least-recently-used eviction, with ids the store does not know kept
+ * apart: a flood of random client ids then evicts only other unknown ids, never a real client.
  */
 export class ClientCache {
-  private readonly entries = new Map<string, { client: Client | undefined; until: number }>();
+  private readonly known: LRUCache<string, Entry>;
+  private readonly unknown: LRUCache<string, Entry>;
 
   constructor(
     private readonly store: Store,
     private readonly ttl: number,
     private readonly clock: () => number,
     private readonly staleIfError = 0,
-    /** Bounds memory under a flood of random client ids. */
-    private readonly maxEntries = 10_000,
-  ) {}
+    /** Entries kept of each kind, known and unknown ids. */
+    maxEntries = 10_000,
+  ) {
+    this.known = new LRUCache({ max: maxEntries });
+    this.unknown = new LRUCache({ max: maxEntries });
+  }
 
   async get(id: string): Promise<Client | undefined> {
     const now = this.clock();
-    const hit = this.entries.get(id);
+    const hit = this.known.get(id) ?? this.unknown.get(id);
     if (hit && hit.until > now) return hit.client;
     let client: Client | undefined;
     try {
@@ -32,8 +46,9 @@ export class ClientCache {
       throw err;
     }
     if (this.ttl > 0) {
-      if (this.entries.size >= this.maxEntries) this.entries.clear();
-      this.entries.set(id, { client, until: now + this.ttl });
+      const [into, outOf] = client ? [this.known, this.unknown] : [this.unknown, this.known];
+      outOf.delete(id);
+      into.set(id, { client, until: now + this.ttl });
     }
     return client;
   }

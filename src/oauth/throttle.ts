@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { Store } from '../store/store.js';
 
 /**
@@ -26,17 +27,23 @@ export interface ThrottleRule {
  * its window ends, so refusing a throttled caller — and letting a good one through — never
  * reads the store. A node that has not yet seen a failure for a key learns of the shared count
  * at that key's next failure, so spreading attempts over N nodes buys at most N extra tries.
+ *
+ * Memory is bounded by least-recently-used eviction: a flood of new blocked keys pushes out
+ * the keys tried least recently, not the ones being tried. A key pushed out costs one try that
+ * is evaluated, whose failure reads the shared count again and blocks it anew.
  */
 export class Throttle {
-  private readonly blocked = new Map<string, number>();
+  /** Key → when its block ends, on the injected clock (lru-cache's own TTL would not use it). */
+  private readonly blocked: LRUCache<string, number>;
 
   constructor(
     private readonly store: Store,
     private readonly clock: () => number,
     private readonly window: number,
-    /** Bounds memory under a flood of distinct keys. */
-    private readonly maxEntries = 100_000,
-  ) {}
+    maxEntries = 100_000,
+  ) {
+    this.blocked = new LRUCache({ max: maxEntries });
+  }
 
   /** Seconds until none of `keys` is blocked (0: go ahead). Local only. */
   retryAfter(keys: readonly string[]): number {
@@ -66,7 +73,6 @@ export class Throttle {
     rules.forEach((rule, i) => {
       const c = counts[i];
       if (c && c.count >= rule.limit) {
-        if (this.blocked.size >= this.maxEntries) this.blocked.clear();
         this.blocked.set(
           rule.key,
           rule.maxWait === undefined
