@@ -372,7 +372,7 @@ export function authorizePost(
   return guard(deps, request, reply, async () => {
     const form = readParams(request);
     const req = openTransaction(deps, form['txn']);
-    if (!req || !csrfValid(request, form['csrf'])) {
+    if (!req || !csrfValid(deps, request, form['csrf'])) {
       return sendPage(
         reply,
         400,
@@ -422,7 +422,7 @@ export async function logoutEndpoint(
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
-  if (!csrfValid(request, postedCsrf(request))) {
+  if (!csrfValid(deps, request, postedCsrf(request))) {
     return sendPage(
       reply,
       403,

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type {} from '@fastify/cookie';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OAuthDeps } from '../context.js';
@@ -66,15 +66,22 @@ export async function endSession(
 }
 
 /**
- * Double-submit CSRF token for the login form: the same random value in a cookie and in a
+ * Signed double-submit CSRF token for the login form: the same value in a cookie and in a
  * hidden field. A cross-site page can make the browser post the form but can neither read
  * nor set our cookie, so it cannot supply a matching field. Checked by token, not `Origin`
  * (with `Referrer-Policy: no-referrer` a form post may send `Origin: null`).
+ *
+ * The value is `<random>.<keyed hash of it>`, so only a value this server made counts: a page
+ * that can plant cookies for our host (a sibling subdomain) can no longer pair a value of its
+ * own choosing with itself. The hash is `crypto.hashSecret`'s, so there is no second key.
  */
 export function csrfToken(deps: OAuthDeps, request: FastifyRequest, reply: FastifyReply): string {
   const existing = request.cookies[CSRF_COOKIE];
-  if (existing && /^[A-Za-z0-9_-]{32}$/.test(existing)) return existing;
-  const token = randomBytes(24).toString('base64url');
+  if (existing && signedByUs(deps, existing)) return existing;
+  const random = randomBytes(24).toString('base64url');
+  // hashSecret's `v1$…` with a dot for the `$`, which the cookie would carry percent-encoded:
+  // cookie and field stay the same text.
+  const token = `${random}.${deps.crypto.hashSecret(csrfTagged(random)).replace('$', '.')}`;
   reply.setCookie(CSRF_COOKIE, token, {
     httpOnly: true,
     sameSite: 'lax',
@@ -84,7 +91,27 @@ export function csrfToken(deps: OAuthDeps, request: FastifyRequest, reply: Fasti
   return token;
 }
 
-export function csrfValid(request: FastifyRequest, field: string | undefined): boolean {
+/** The field equals the cookie (compared in constant time) and the cookie is one we signed. */
+export function csrfValid(deps: Deps, request: FastifyRequest, field: string | undefined): boolean {
   const cookie = request.cookies[CSRF_COOKIE];
-  return cookie !== undefined && field !== undefined && cookie.length === 32 && cookie === field;
+  if (cookie === undefined || field === undefined) return false;
+  const a = Buffer.from(cookie);
+  const b = Buffer.from(field);
+  return a.length === b.length && timingSafeEqual(a, b) && signedByUs(deps, cookie);
+}
+
+/** A tag of its own: a CSRF hash never equals the stored hash of a token, code or secret. */
+function csrfTagged(random: string): string {
+  return `csrf ${random}`;
+}
+
+function signedByUs(deps: Deps, token: string): boolean {
+  const [random, version, hash, ...rest] = token.split('.');
+  return (
+    random !== undefined &&
+    /^[A-Za-z0-9_-]{32}$/.test(random) &&
+    hash !== undefined &&
+    rest.length === 0 &&
+    deps.crypto.verifySecret(csrfTagged(random), `${version}$${hash}`)
+  );
 }
