@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AuditEvent, Store } from '../store/store.js';
-import { MonotonicUuid } from '../store/uuid.js';
+import { timeOrderedId } from '../store/uuid.js';
 
 /** Every audit event type, with what it records. docs/operations.md lists the same. */
 export const AUDIT_EVENT_TYPES = {
@@ -73,7 +73,6 @@ function clean(v: string | null | undefined, max: number): string | null {
  */
 export class AuditTrail {
   private batch: AuditEvent[] = [];
-  private readonly ids = new MonotonicUuid();
   private readonly writing = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | undefined;
   private readonly flushMs: number;
@@ -93,7 +92,7 @@ export class AuditTrail {
     // Every field named, in one order: each event has the same shape (no spread of the
     // caller's object), which keeps this hot-path allocation cheap.
     return {
-      id: this.ids.next(at),
+      id: timeOrderedId(),
       at,
       type: e.type,
       tenantId: clean(e.tenantId, 128),

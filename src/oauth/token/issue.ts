@@ -3,7 +3,7 @@ import { signAccessToken } from '../../tokens/access-token.js';
 import { opaqueToken } from '../../tokens/opaque.js';
 import type { OAuthDeps } from '../context.js';
 import type { Client, RefreshToken } from '../../store/store.js';
-import { MonotonicUuid } from '../../store/uuid.js';
+import { timeOrderedId } from '../../store/uuid.js';
 import type { Dialect, TokenResult } from '../dialects/index.js';
 import { InvalidScope, InvalidTarget } from '../../errors.js';
 
@@ -96,12 +96,6 @@ export interface Issued {
 }
 
 /**
- * Refresh token row ids, time-ordered (see MonotonicUuid). The wall clock, not `deps.clock`:
- * the id only orders rows, and a test's frozen clock would run the counter into the future.
- */
-const rowIds = new MonotonicUuid();
-
-/**
  * Signs the access token and, when the client gets one, makes the refresh token (a new
  * family, or the successor in an existing one). Nothing is stored here: the access token
  * needs no write at all, and the refresh row is the grant's to store.
@@ -137,7 +131,8 @@ export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<I
     const expiresAt =
       req.family?.expiresAt ?? now + (req.client.refreshTokenTtl ?? deps.config.refreshTokenTtl);
     refreshRow = {
-      id: rowIds.next(Date.now()),
+      // Time-ordered (see timeOrderedId): each new row lands at its indexes' right-hand end.
+      id: timeOrderedId(),
       tokenHash: deps.crypto.hashSecret(refreshToken),
       familyId: grantId,
       parentId: req.family?.parentId ?? null,
