@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { Throttle } from '../../src/http/throttle.js';
+import { Throttle } from '../../src/oauth/throttle.js';
 import { ClientCache } from '../../src/oauth/client-cache.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 

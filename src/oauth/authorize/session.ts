@@ -92,7 +92,7 @@ export function csrfToken(deps: OAuthDeps, request: FastifyRequest, reply: Fasti
 }
 
 /** The field equals the cookie (compared in constant time) and the cookie is one we signed. */
-export function csrfValid(deps: Deps, request: FastifyRequest, field: string | undefined): boolean {
+export function csrfValid(deps: OAuthDeps, request: FastifyRequest, field: string | undefined): boolean {
   const cookie = request.cookies[CSRF_COOKIE];
   if (cookie === undefined || field === undefined) return false;
   const a = Buffer.from(cookie);
@@ -105,7 +105,7 @@ function csrfTagged(random: string): string {
   return `csrf ${random}`;
 }
 
-function signedByUs(deps: Deps, token: string): boolean {
+function signedByUs(deps: OAuthDeps, token: string): boolean {
   const [random, version, hash, ...rest] = token.split('.');
   return (
     random !== undefined &&
