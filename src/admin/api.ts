@@ -5,10 +5,9 @@ import { InvalidRequest } from '../errors.js';
 import { requestOrigin } from '../observability/audit.js';
 import type { OAuthDeps } from '../oauth/context.js';
 import { ConflictError, NotFoundError } from '../store/store.js';
-import { SIGNING_ALGS } from '../tokens/keystore.js';
 import { listAudit } from './audit.js';
+import { ADMIN_BODIES, ADMIN_SCOPE } from './bodies.js';
 import {
-  MAX_REFRESH_GRACE,
   createClient,
   deleteClient,
   getClient,
@@ -21,52 +20,6 @@ import { type AdminContext, ValidationError } from './context.js';
 import { listKeys, rotateKey } from './keys.js';
 import { createTenant, listTenants, setTelemetry, updateTenant } from './tenants.js';
 import { createUser, disableUser, listUsers, setPassword } from './users.js';
-
-/** Tokens of a client holding this scope (client_credentials) may call the admin API. */
-export const ADMIN_SCOPE = 'tessera:admin';
-
-const str = z.string().min(1).max(2048);
-const strings = z.array(str).max(100);
-const seconds = z.number().int().positive();
-
-/** Branding fields of tenant and client bodies; "" clears one. */
-const brandFields = {
-  brand_name: z.string().max(2048),
-  brand_color: z.string().max(32),
-  brand_support_url: z.string().max(2048),
-  /** The logo file's bytes, base64 ("" clears). */
-  brand_logo_base64: z.string().max(100_000),
-  /** Refused with a message: logos must be uploaded (the CSP serves images only from Tessera). */
-  brand_logo_url: z.string().max(2048),
-};
-
-const tenantBody = z
-  .object({ name: str, domain: str, app_url: str, support_email: str, ...brandFields })
-  .partial()
-  .strict();
-
-const clientBody = z
-  .object({
-    name: str,
-    dialect: str,
-    grants: strings,
-    redirect_uris: strings,
-    tenants: strings,
-    scopes: strings,
-    audience: str,
-    access_token_ttl: seconds,
-    refresh_token_ttl: seconds,
-    refresh_grace: z.number().int().min(0).max(MAX_REFRESH_GRACE),
-    require_pkce: z.boolean(),
-    ...brandFields,
-  })
-  .partial()
-  .strict();
-
-const newClientBody = clientBody
-  .extend({ client_id: str, client_secret: str, public: z.boolean() })
-  .partial()
-  .strict();
 
 /** Admin bodies are JSON objects (lists and booleans, unlike token requests). */
 function body<T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> {
@@ -106,7 +59,7 @@ function brandingInput(b: {
   return Object.values(input).some((v) => v !== undefined) ? input : undefined;
 }
 
-function clientInput(b: z.output<typeof clientBody>) {
+function clientInput(b: z.output<typeof ADMIN_BODIES.ClientUpdate>) {
   return {
     name: b.name,
     dialect: b.dialect,
@@ -123,7 +76,7 @@ function clientInput(b: z.output<typeof clientBody>) {
   };
 }
 
-function tenantInput(b: z.output<typeof tenantBody>) {
+function tenantInput(b: z.output<typeof ADMIN_BODIES.TenantUpdate>) {
   return {
     name: b.name,
     domain: b.domain,
@@ -165,28 +118,19 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       admin.get('/tenants', () => listTenants(deps));
       admin.post('/tenants', async (req, reply) => {
-        const b = body(tenantBody.extend({ id: str }), req);
+        const b = body(ADMIN_BODIES.TenantCreate, req);
         return reply.code(201).send(await createTenant(from(req), b.id, tenantInput(b)));
       });
       admin.patch('/tenants/:id', (req) =>
         updateTenant(
           from(req),
           (req.params as Params)['id'] ?? '',
-          tenantInput(body(tenantBody, req)),
+          tenantInput(body(ADMIN_BODIES.TenantUpdate, req)),
         ),
       );
       admin.put('/tenants/:id/telemetry/:name', (req) => {
         const p = req.params as Params;
-        const b = body(
-          z
-            .object({
-              value: z.string().max(2048),
-              units: z.string().max(256),
-              type: str.optional(),
-            })
-            .strict(),
-          req,
-        );
+        const b = body(ADMIN_BODIES.TelemetrySet, req);
         return setTelemetry(from(req), p['id'] ?? '', {
           name: p['name'] ?? '',
           value: b.value,
@@ -197,24 +141,14 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       admin.get('/users', () => listUsers(deps));
       admin.post('/users', async (req, reply) => {
-        const b = body(
-          z
-            .object({
-              email: str,
-              name: str.optional(),
-              tenants: strings,
-              password: z.string().max(1024),
-            })
-            .strict(),
-          req,
-        );
+        const b = body(ADMIN_BODIES.UserCreate, req);
         return reply.code(201).send(await createUser(from(req), b));
       });
       admin.put('/users/:email/password', (req) =>
         setPassword(
           from(req),
           (req.params as Params)['email'] ?? '',
-          body(z.object({ password: z.string().max(1024) }).strict(), req).password,
+          body(ADMIN_BODIES.PasswordSet, req).password,
         ),
       );
       admin.post('/users/:email/disable', (req) =>
@@ -223,7 +157,7 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       admin.get('/clients', () => listClients(deps));
       admin.post('/clients', async (req, reply) => {
-        const b = body(newClientBody, req);
+        const b = body(ADMIN_BODIES.ClientCreate, req);
         const created = await createClient(from(req), {
           ...clientInput(b),
           clientId: b.client_id,
@@ -237,17 +171,11 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
         updateClient(
           from(req),
           (req.params as Params)['id'] ?? '',
-          clientInput(body(clientBody, req)),
+          clientInput(body(ADMIN_BODIES.ClientUpdate, req)),
         ),
       );
       admin.post('/clients/:id/rotate-secret', (req) => {
-        const b = body(
-          z
-            .object({ grace_seconds: z.number().int().min(0), client_secret: str })
-            .partial()
-            .strict(),
-          req,
-        );
+        const b = body(ADMIN_BODIES.SecretRotation, req);
         return rotateSecret(from(req), (req.params as Params)['id'] ?? '', {
           graceSeconds: b.grace_seconds ?? 0,
           secret: b.client_secret,
@@ -259,13 +187,7 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
 
       admin.get('/keys', () => listKeys(deps));
       admin.post('/keys/rotate', (req) => {
-        const b = body(
-          z
-            .object({ alg: z.enum(SIGNING_ALGS), now: z.boolean() })
-            .partial()
-            .strict(),
-          req,
-        );
+        const b = body(ADMIN_BODIES.KeyRotation, req);
         return rotateKey(from(req), { alg: b.alg, now: b.now === true });
       });
 

@@ -6,7 +6,10 @@
  * - every operation is called for real (inject), and each answer — status, media type,
  *   body, fixed headers — must be one the document describes for that operation, its body
  *   valid against the document's schema (ajv, JSON Schema 2020-12); the requests sent as
- *   valid ones must be valid against the document's request schemas too;
+ *   valid ones must be valid against the document's request schemas too, and those the
+ *   document can tell are malformed must be refused by it;
+ * - the admin request bodies, generated from the routes' zod schemas, show every zod field
+ *   and accept and refuse the same bodies zod does;
  * - `GET /openapi.json` serves exactly `openApiDocument(config)`;
  * - the JSON answers docs/api.md shows are ones the document describes for that operation.
  */
@@ -18,8 +21,9 @@ import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { createUser } from '../../src/admin/users.js';
+import { ADMIN_BODIES } from '../../src/admin/bodies.js';
 import { openApiDocument, operationsOf } from '../../src/openapi/document.js';
-import { tokenResponseName } from '../../src/openapi/schemas.js';
+import { tokenResponseName } from '../../src/openapi/token.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { formState } from '../helpers/html.js';
 import { CookieJar } from '../helpers/spaces.js';
@@ -167,13 +171,23 @@ class Checker {
     this.ajv.addSchema(doc, DOC_ID);
   }
 
-  /** Asserts `value` is valid against the schema at `pointer` (`/components/schemas/X`). */
-  assertValid(value: unknown, pointer: string, what: string): void {
+  private validator(pointer: string): ValidateFunction {
     let validate = this.compiled.get(pointer);
     if (!validate) {
       validate = this.ajv.compile({ $ref: `${DOC_ID}#${pointer}` });
       this.compiled.set(pointer, validate);
     }
+    return validate;
+  }
+
+  /** Whether `value` is valid against the schema at `pointer` (`/components/schemas/X`). */
+  isValid(value: unknown, pointer: string): boolean {
+    return this.validator(pointer)(value);
+  }
+
+  /** Asserts `value` is valid against the schema at `pointer` (`/components/schemas/X`). */
+  assertValid(value: unknown, pointer: string, what: string): void {
+    const validate = this.validator(pointer);
     assert.ok(
       validate(value),
       `${what} does not match ${pointer}: ${this.ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`,
@@ -198,8 +212,8 @@ class Checker {
     return { node: resolvePointer(this.doc, r) as Json, pointer: r.slice(1) };
   }
 
-  /** The request body the document expects, checked for a request sent as a valid one. */
-  assertRequest(path: string, method: string, opts: InjectOptions): void {
+  /** The request body against the document: valid, or refused by its schema. */
+  assertRequest(path: string, method: string, opts: InjectOptions, valid: boolean): void {
     const op = ((this.doc['paths'] as Record<string, Json>)[path] as Json)[method] as Json;
     const type = String(opts.headers?.['content-type'] ?? '').split(';')[0] ?? '';
     if (op['requestBody'] === undefined || opts.payload === undefined) return;
@@ -214,11 +228,10 @@ class Checker {
       type === 'application/json'
         ? JSON.parse(payload)
         : Object.fromEntries(new URLSearchParams(payload));
-    this.assertValid(
-      value,
-      `${body.pointer}/content/${escape(type)}/schema`,
-      `${method.toUpperCase()} ${path} request`,
-    );
+    const pointer = `${body.pointer}/content/${escape(type)}/schema`;
+    const what = `${method.toUpperCase()} ${path} request`;
+    if (valid) this.assertValid(value, pointer, what);
+    else assert.ok(!this.isValid(value, pointer), `${what} is refused by ${pointer}: ${payload}`);
   }
 
   /** The answer is one the document describes for this operation. */
@@ -276,17 +289,19 @@ class Checker {
   }
 
   /**
-   * Sends a request through the app and checks it against the document: the request (when
-   * `valid`, the default) and always the response.
+   * Sends a request through the app and checks it against the document: always the
+   * response, and the request as `request` says — `valid` (the default) per the document,
+   * `refused` by the document's schema, or `unchecked` when the document cannot tell (a
+   * client authenticated two ways, a body that is not JSON).
    */
   async call(
     t: TestApp,
     opts: InjectOptions & { url: string; method: string },
-    { valid = true }: { valid?: boolean } = {},
+    { request = 'valid' }: { request?: 'valid' | 'refused' | 'unchecked' } = {},
   ): Promise<LightMyRequestResponse> {
     const path = this.pathFor(opts.url);
     const method = opts.method.toLowerCase();
-    if (valid) this.assertRequest(path, method, opts);
+    if (request !== 'unchecked') this.assertRequest(path, method, opts, request === 'valid');
     const res = await t.app.inject(opts);
     this.assertResponse(path, method, res);
     this.exercised.add(`${opts.method.toUpperCase()} ${path}`);
@@ -342,7 +357,7 @@ describe('OpenAPI document, default configuration', () => {
           ? { headers: { authorization: `Bearer ${admin}` } }
           : jsonBody(body, { authorization: `Bearer ${admin}` })),
       },
-      { valid },
+      { request: valid ? 'valid' : 'refused' },
     );
 
   before(async () => {
@@ -591,7 +606,8 @@ describe('OpenAPI document, default configuration', () => {
       ],
     ];
     for (const [url, params, status, valid] of cases) {
-      const res = await c.call(t, { method: 'POST', url, ...form(params) }, { valid });
+      const request = valid ? 'valid' : 'refused';
+      const res = await c.call(t, { method: 'POST', url, ...form(params) }, { request });
       assert.equal(res.statusCode, status, `${url} ${res.body}`);
     }
     const twice = await c.call(
@@ -604,7 +620,7 @@ describe('OpenAPI document, default configuration', () => {
           { authorization: basic('std', SECRET('std')) },
         ),
       },
-      { valid: false },
+      { request: 'unchecked' },
     );
     assert.equal(twice.json<Json>()['error'], 'invalid_request');
     const badJson = await c.call(
@@ -615,7 +631,7 @@ describe('OpenAPI document, default configuration', () => {
         payload: '{"grant_type":',
         headers: { 'content-type': 'application/json' },
       },
-      { valid: false },
+      { request: 'unchecked' },
     );
     assert.equal(badJson.statusCode, 400);
   });
@@ -674,7 +690,8 @@ describe('OpenAPI document, default configuration', () => {
     assert.equal(forbidden.statusCode, 403);
 
     const bob = '/users/bob@initech.example';
-    // [method, path under /admin/v1, JSON body, expected status, body valid per the document]
+    // [method, path under /admin/v1, JSON body, expected status, body valid per the document
+    // (false: the document refuses it too)]
     const steps: [string, string, unknown, number, boolean?][] = [
       ['GET', '/tenants', undefined, 200],
       ['GET', '/users', undefined, 200],
@@ -740,6 +757,77 @@ describe('OpenAPI document, default configuration', () => {
     ] as const) {
       assert.equal((await c.call(t, { method: 'GET', url })).statusCode, status, url);
     }
+  });
+
+  test('each admin body component shows exactly the fields of its zod schema', () => {
+    const schemas = (doc['components'] as Record<string, Json>)['schemas'] as Record<string, Json>;
+    for (const [name, schema] of Object.entries(ADMIN_BODIES)) {
+      const documented = Object.keys((schemas[name]?.['properties'] as Json | undefined) ?? {});
+      assert.deepEqual(documented.sort(), Object.keys(schema.shape).sort(), name);
+    }
+    // Every body is the request body of an admin operation, and every admin operation's
+    // body is one of them: none is left out of the document, none is written by hand.
+    const bodies = Object.entries(doc['paths'] as Record<string, Json>)
+      .filter(([path]) => path.startsWith('/admin/'))
+      .flatMap(([, item]) => operationsOf(item).map((m) => (item[m] as Json)['requestBody']))
+      .filter((b): b is Json => b !== undefined)
+      .map((b) => {
+        const media = (b['content'] as Record<string, Json>)['application/json'];
+        return (media?.['schema'] as Json | undefined)?.['$ref'];
+      });
+    assert.deepEqual(
+      [...new Set(bodies)].sort(),
+      Object.keys(ADMIN_BODIES)
+        .map((n) => `#/components/schemas/${n}`)
+        .sort(),
+    );
+  });
+
+  test('each admin body component accepts and refuses the same bodies as its zod schema', () => {
+    // The smallest body each schema accepts; every sample below is a change to it.
+    const minimal: Record<keyof typeof ADMIN_BODIES, Json> = {
+      TenantCreate: { id: 'initech' },
+      TenantUpdate: {},
+      TelemetrySet: { value: '42', units: 'count' },
+      UserCreate: { email: 'bob@initech.example', tenants: ['initech'], password: 'p' },
+      PasswordSet: { password: 'p' },
+      ClientCreate: {},
+      ClientUpdate: {},
+      SecretRotation: {},
+      KeyRotation: {},
+    };
+    const values: unknown[] = [
+      ...['x', '', 'ES256', 'none'],
+      ...[33, 257, 1025, 2049, 100_001].map((n) => 'x'.repeat(n)),
+      ...[0, 1, -1, 1.5, 300, 301, 2 ** 53],
+      ...[true, null, {}, [], ['x'], [''], [1], Array<string>(101).fill('x')],
+    ];
+    let samples = 0;
+    for (const [name, schema] of Object.entries(ADMIN_BODIES)) {
+      const base = minimal[name as keyof typeof ADMIN_BODIES];
+      const keys = Object.keys(schema.shape);
+      const bodies: unknown[] = [
+        base,
+        { ...base, unknown_field: 'x' },
+        null,
+        [],
+        'x',
+        ...keys.map((k) => Object.fromEntries(Object.entries(base).filter(([key]) => key !== k))),
+        ...keys.flatMap((k) => values.map((v) => ({ ...base, [k]: v }))),
+      ];
+      for (const body of bodies) {
+        const expected = schema.safeParse(body).success;
+        const actual = c.isValid(body, `/components/schemas/${name}`);
+        assert.equal(
+          actual,
+          expected,
+          `${name} ${expected ? 'accepts' : 'refuses'} ${JSON.stringify(body)}`,
+        );
+        samples++;
+      }
+      assert.ok(schema.safeParse(base).success, `${name}: the minimal body is valid`);
+    }
+    assert.ok(samples > 1000, `${samples} samples`);
   });
 
   test('operations endpoints and the stylesheet', async () => {

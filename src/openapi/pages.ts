@@ -1,0 +1,194 @@
+/**
+ * The browser pages: sign-in and tenant picker (the authorization endpoint), sign-out, the
+ * stylesheet, and the tenants' and clients' logos and accent colours.
+ */
+import { CSRF_COOKIE } from '../oauth/authorize/session.js';
+import { BRAND_KINDS } from '../store/store.js';
+import { STYLESHEET_PATH } from '../views/pages.js';
+import {
+  type Area,
+  STORE_FAILURES,
+  cached,
+  header,
+  operation,
+  page,
+  parameter,
+  pathParameter,
+  query,
+  response,
+  text,
+} from './build.js';
+
+const authorizeQuery = [
+  query('client_id', 'A registered client id.', true),
+  query(
+    'redirect_uri',
+    'Exactly a registered redirect URI (optional when the client has one). A mismatch shows the `configuration-mismatch` page and never redirects.',
+  ),
+  query('response_type', '`code`.', true, { enum: ['code'] }),
+  query('state', 'Returned verbatim.'),
+  query('scope', 'Space-separated scopes, among the client’s.'),
+  query('code_challenge', 'RFC 7636 S256 challenge (required for public clients).'),
+  query('code_challenge_method', 'Only `S256`.', false, { enum: ['S256'] }),
+  query('prompt', '`login` asks for the password even with a session.'),
+];
+
+const codeRedirect = {
+  description:
+    'To the redirect URI with `code`, `state` and `iss` (RFC 9207) — or, for an error after the client and redirect URI are trusted, `error`, `error_description`, `state` and `iss`.',
+  headers: { Location: header('Location'), 'Set-Cookie': header('SetSessionCookie') },
+};
+
+export const pagesArea: Area = {
+  components: {
+    parameters: {
+      BrandKind: pathParameter('kind', 'Whose branding', { enum: [...BRAND_KINDS] }),
+      CacheBuster: query(
+        'v',
+        'Ignored; the pages add the branding’s update time so caches refresh.',
+      ),
+    },
+  },
+  paths: {
+    '/oauth/authorize': {
+      get: operation({
+        id: 'authorize',
+        tag: 'pages',
+        summary: 'Authorization endpoint (RFC 6749 §4.1.1)',
+        description:
+          'Shows the login form (inputs `email` and `password`), or the tenant picker, or — with a login session — redirects at once.',
+        parameters: authorizeQuery,
+        responses: {
+          '200': page('The login page or the tenant picker.', {
+            'Set-Cookie': header('SetSessionCookie'),
+          }),
+          '303': codeRedirect,
+          '400': page(
+            'Unknown `client_id` or unregistered `redirect_uri`: a page with the code `configuration-mismatch` naming the field; never a redirect.',
+          ),
+          ...STORE_FAILURES,
+        },
+      }),
+      post: operation({
+        id: 'authorizeSubmit',
+        tag: 'pages',
+        summary: 'The login form and tenant picker post here',
+        body: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                properties: {
+                  txn: { type: 'string', description: 'Hidden: the sealed authorization request.' },
+                  csrf: {
+                    type: 'string',
+                    description: `Hidden: equals the \`${CSRF_COOKIE}\` cookie.`,
+                  },
+                  email: { type: 'string' },
+                  password: { type: 'string' },
+                  tenant: { type: 'string', description: 'The picked tenant id.' },
+                },
+                required: ['txn', 'csrf'],
+              },
+            },
+          },
+        },
+        responses: {
+          '200': page('The tenant picker (a user in several tenants).'),
+          '303': codeRedirect,
+          '400': page(
+            'The form expired (`login-expired`) or the client changed (`configuration-mismatch`).',
+          ),
+          '401': page('Sign-in failed; the message never says whether the account exists.'),
+          '429': page('Too many failed sign-ins for this account or address.', {
+            'Retry-After': header('RetryAfter'),
+          }),
+          ...STORE_FAILURES,
+        },
+      }),
+    },
+    '/oauth/logout': {
+      post: operation({
+        id: 'logout',
+        tag: 'pages',
+        summary: 'Ends the browser’s login session',
+        body: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                properties: {
+                  csrf: {
+                    type: 'string',
+                    description: `The hidden \`csrf\` field of a login or tenant-picker page; equals the \`${CSRF_COOKIE}\` cookie.`,
+                  },
+                },
+                required: ['csrf'],
+              },
+            },
+          },
+        },
+        responses: {
+          '200': page('The signed-out page; the session cookie is cleared.', {
+            'Set-Cookie': header('SetSessionCookie'),
+          }),
+          '403': page(
+            'No CSRF token, or not the one of this browser’s `tessera_csrf` cookie (`logout-refused`): the session stays.',
+          ),
+          ...STORE_FAILURES,
+        },
+      }),
+    },
+    [STYLESHEET_PATH]: {
+      get: operation({
+        id: 'stylesheet',
+        tag: 'pages',
+        summary: 'The pages’ stylesheet',
+        responses: { '200': cached('CSS.', 86400, text('text/css')) },
+      }),
+    },
+    '/branding/logo/{kind}/{id}': {
+      get: operation({
+        id: 'brandLogo',
+        tag: 'pages',
+        summary: 'An uploaded tenant or client logo',
+        parameters: [
+          parameter('BrandKind'),
+          pathParameter('id', 'Tenant or client id'),
+          parameter('CacheBuster'),
+        ],
+        responses: {
+          '200': cached('The image, served with a sandboxing CSP.', 3600, {
+            'image/png': {},
+            'image/jpeg': {},
+            'image/webp': {},
+            'image/svg+xml': {},
+          }),
+          '404': response('NotFound'),
+          ...STORE_FAILURES,
+        },
+      }),
+    },
+    '/branding/style/{kind}/{file}': {
+      get: operation({
+        id: 'brandStylesheet',
+        tag: 'pages',
+        summary: 'A tenant’s or client’s accent colour, as CSS',
+        parameters: [
+          parameter('BrandKind'),
+          pathParameter('file', 'The tenant or client id followed by `.css`', {
+            pattern: '\\.css$',
+          }),
+          parameter('CacheBuster'),
+        ],
+        responses: {
+          '200': cached('CSS.', 3600, text('text/css')),
+          '404': response('NotFound'),
+          ...STORE_FAILURES,
+        },
+      }),
+    },
+  },
+};
