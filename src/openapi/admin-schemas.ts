@@ -19,11 +19,12 @@ export type AdminBody = keyof typeof ADMIN_BODIES;
  * schemas, and the `input` side, since it describes what a caller sends.
  */
 function generated(schema: z.ZodType): Schema {
-  const { $schema: _dialect, ...body } = z.toJSONSchema(schema, {
+  const body: Record<string, unknown> = z.toJSONSchema(schema, {
     target: 'draft-2020-12',
     io: 'input',
   });
   // The document's `openapi` field already names the dialect of every schema in it.
+  delete body['$schema'];
   return body;
 }
 
@@ -31,8 +32,10 @@ export const requestSchemas: Record<AdminBody, Schema> = Object.fromEntries(
   Object.entries(ADMIN_BODIES).map(([name, schema]) => [name, generated(schema)]),
 ) as Record<AdminBody, Schema>;
 
-const properties = (name: AdminBody) =>
-  requestSchemas[name]['properties'] as Record<string, Schema>;
+/** An answer's `refresh_grace` is held to the rule of the request that set it. */
+const refreshGrace = (requestSchemas.ClientUpdate['properties'] as Record<string, Schema>)[
+  'refresh_grace'
+] as Schema;
 
 const brandingView = {
   brand_name: nullable('string', 'Present when the object has branding.'),
@@ -87,7 +90,7 @@ const responseSchemas: Record<string, Schema> = {
       audience: nullable('string', 'Access-token `aud` override.'),
       access_token_ttl: nullable('integer', 'Seconds; null: the dialect’s or server default.'),
       refresh_token_ttl: nullable('integer', 'Seconds; null: the server default.'),
-      refresh_grace: properties('ClientUpdate')['refresh_grace'] as Schema,
+      refresh_grace: refreshGrace,
       require_pkce: { type: 'boolean' },
       created_at: at,
       updated_at: at,
