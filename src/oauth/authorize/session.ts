@@ -92,7 +92,11 @@ export function csrfToken(deps: OAuthDeps, request: FastifyRequest, reply: Fasti
 }
 
 /** The field equals the cookie (compared in constant time) and the cookie is one we signed. */
-export function csrfValid(deps: OAuthDeps, request: FastifyRequest, field: string | undefined): boolean {
+export function csrfValid(
+  deps: OAuthDeps,
+  request: FastifyRequest,
+  field: string | undefined,
+): boolean {
   const cookie = request.cookies[CSRF_COOKIE];
   if (cookie === undefined || field === undefined) return false;
   const a = Buffer.from(cookie);
