@@ -486,6 +486,23 @@ describe('docs/production.md: the page', () => {
     assert.ok(DOC.includes(INSTALLED_COMMAND));
   });
 
+  test('its links reach files and headings that exist', () => {
+    const slug = (heading: string) =>
+      heading
+        .toLowerCase()
+        .replace(/[^a-z0-9 _-]/g, '')
+        .replaceAll(' ', '-');
+    const anchors = (markdown: string) =>
+      new Set([...markdown.matchAll(/^#+ (.+)$/gm)].map((m) => slug(m[1] ?? '')));
+    const links = [...DOC.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1] ?? '');
+    assert.ok(links.length > 10);
+    for (const link of links.filter((l) => !/^https?:/.test(l))) {
+      const [path = '', anchor] = link.split('#');
+      const target = path === '' ? DOC : read(join('docs', path));
+      if (anchor !== undefined) assert.ok(anchors(target).has(anchor), `${link}: no such heading`);
+    }
+  });
+
   test('the README links it before its first section', () => {
     const readme = read('README.md');
     assert.match(readme.slice(0, readme.indexOf('\n## ')), /\]\(docs\/production\.md\)/);
