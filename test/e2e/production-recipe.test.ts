@@ -685,6 +685,8 @@ describe('docs/production.md: the recipe, run', { skip }, () => {
     assert.equal(stdout.match(/^\{"status":"ready"\}$/gm)?.length, 2, stdout);
     assert.equal(stdout.match(/"access_token":"eyJ/g)?.length, 2, stdout);
     assert.match(stdout, /^PASS master key — decrypts all 1 signing keys$/m);
+    // A production recipe leaves doctor nothing to warn about (a FAIL would have stopped it).
+    assert.doesNotMatch(stdout, /^WARN /m);
 
     const config = JSON.parse(readFileSync(join(etc, 'tessera.config.json'), 'utf8')) as Record<
       string,
@@ -747,6 +749,12 @@ describe('docs/production.md: the recipe, run', { skip }, () => {
       assert.ok(rows.every((r) => r.ssl));
     } finally {
       await admin.end();
+    }
+
+    // verify-full, as the recipe's URL says: pg warns about any weaker sslmode.
+    for (const node of [a, b]) {
+      const warning = /^.*SECURITY WARNING.*$/m.exec(node.stderr());
+      assert.equal(warning, null, `${node.url}: ${warning?.[0]}`);
     }
 
     // systemd stops a node with SIGTERM: it drains and exits 0 (no restart by on-failure).
