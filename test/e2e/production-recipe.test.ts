@@ -572,7 +572,8 @@ describe('deploy/tessera.service', () => {
   });
 
   test('systemd-analyze verify finds nothing to say about it', async (t) => {
-    if (spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0) {
+    // CI installs it (.ci/run); elsewhere a missing one skips, as the recipe's tools do.
+    if (spawnSync('sh', ['-c', 'command -v systemd-analyze']).status !== 0 && !inCi) {
       t.skip('systemd-analyze is not installed');
       return;
     }
