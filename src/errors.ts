@@ -1,6 +1,6 @@
 /**
  * One class per OAuth error code (RFC 6749 §5.2, RFC 6750 §3.1,
- * RFC 8707 §2) that Tessera sends. Each carries its HTTP status and wire code; `src/http/errors.ts` is the one
+ * RFC 8707 §2, OpenID Connect Core §3.1.2.6) that Tessera sends. Each carries its HTTP status and wire code; `src/http/errors.ts` is the one
  * place that turns any error into a response. docs/errors.md lists them (a test keeps the two
  * in step).
  */
@@ -71,6 +71,34 @@ export class AccessDenied extends OAuthError {
   readonly code = 'access_denied';
 }
 
+/** OpenID Connect Core §3.1.2.6, by redirect only: `prompt=none` and no usable login session. */
+export class LoginRequired extends OAuthError {
+  override name = 'LoginRequired';
+  readonly status = 400;
+  readonly code = 'login_required';
+}
+
+/** Core §3.1.2.6, by redirect only: `prompt=none` where the tenant picker would be shown. */
+export class AccountSelectionRequired extends OAuthError {
+  override name = 'AccountSelectionRequired';
+  readonly status = 400;
+  readonly code = 'account_selection_required';
+}
+
+/** Core §3.1.2.6, by redirect only: a `request` object (Core §6.1) was sent. */
+export class RequestNotSupported extends OAuthError {
+  override name = 'RequestNotSupported';
+  readonly status = 400;
+  readonly code = 'request_not_supported';
+}
+
+/** Core §3.1.2.6, by redirect only: a `request_uri` (Core §6.2) was sent. */
+export class RequestUriNotSupported extends OAuthError {
+  override name = 'RequestUriNotSupported';
+  readonly status = 400;
+  readonly code = 'request_uri_not_supported';
+}
+
 /** RFC 6750 §3.1: the bearer token is missing, expired, revoked or malformed. */
 export class InvalidToken extends OAuthError {
   override name = 'InvalidToken';
@@ -109,6 +137,10 @@ export const ERROR_CLASSES = [
   InvalidTarget,
   UnsupportedResponseType,
   AccessDenied,
+  LoginRequired,
+  AccountSelectionRequired,
+  RequestNotSupported,
+  RequestUriNotSupported,
   InvalidToken,
   InsufficientScope,
   TemporarilyUnavailable,

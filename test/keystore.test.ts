@@ -10,6 +10,7 @@ const key = (kid: string, activatesAt: number, publishUntil: number | null): Sig
   privateKey: '',
   createdAt: 0,
   activatesAt,
+  purpose: 'access',
   publishUntil,
 });
 

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { beforeEach, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import { up as upRefreshGraceSeconds } from '../src/store/sql/migrations/0006_refresh_grace_seconds.js';
+import * as openidConnect from '../src/store/sql/migrations/0008_openid_connect.js';
 import type { Database } from '../src/store/sql/schema.js';
 import {
   type AuthorizationCode,
@@ -45,6 +46,8 @@ function user(id: string, email: string, overrides: Partial<Omit<User, 'tenants'
     passwordHash: `argon2id$${id}`,
     disabledAt: null,
     createdAt: T0,
+    updatedAt: T0,
+    emailVerified: false,
     ...overrides,
   } satisfies Omit<User, 'tenants'>;
 }
@@ -64,6 +67,7 @@ function newClient(id: string, overrides: Partial<NewClient> = {}): NewClient {
     refreshTokenTtl: null,
     refreshGrace: 0,
     requirePkce: false,
+    idTokenAlg: 'RS256',
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
@@ -83,6 +87,7 @@ function signingKey(
     createdAt: T0,
     activatesAt,
     publishUntil: null,
+    purpose: 'access',
     ...overrides,
   };
 }
@@ -103,6 +108,8 @@ function refreshToken(id: string, overrides: Partial<RefreshToken> = {}): Refres
     idleExpiresAt: T0 + 7 * DAY,
     rotatedAt: null,
     revokedAt: null,
+    authTime: null,
+    sid: null,
     ...overrides,
   };
 }
@@ -123,6 +130,9 @@ function authCode(codeHash: string, overrides: Partial<AuthorizationCode> = {}):
     createdAt: T0,
     expiresAt: T0 + 300,
     consumedAt: null,
+    nonce: null,
+    authTime: null,
+    sid: null,
     ...overrides,
   };
 }
@@ -166,6 +176,27 @@ forEachEngine('store contract', (t, engine) => {
       } finally {
         await fresh.close();
       }
+    });
+
+    it('0008 gives rows from before OpenID Connect its defaults, and goes down cleanly', async () => {
+      const db = t().db as unknown as Kysely<unknown>;
+      await openidConnect.down(db);
+      // Rows as a node from before 0008 writes them.
+      await sql`INSERT INTO users (id, email, name, password_hash, disabled_at, created_at)
+        VALUES ('u1', 'old@example.com', NULL, 'x', NULL, ${T0 + 5})`.execute(db);
+      await sql`INSERT INTO signing_keys (kid, alg, public_jwk, private_key, created_at, activates_at, publish_until)
+        VALUES ('k1', 'RS256', '{}', 'enc', ${T0}, ${T0}, NULL)`.execute(db);
+      await sql`INSERT INTO clients (id, name, secret_hash, previous_secret_hash, previous_secret_expires_at,
+          dialect, grants, redirect_uris, scopes, audience, access_token_ttl, refresh_token_ttl,
+          refresh_grace, require_pkce, created_at, updated_at)
+        VALUES ('c1', 'Old', NULL, NULL, NULL, 'standard', '["authorization_code"]', '[]', '[]',
+          NULL, NULL, NULL, 0, 1, ${T0}, ${T0})`.execute(db);
+      await openidConnect.up(db);
+      const u = await t().store.getUser('u1');
+      assert.equal(u?.updatedAt, T0 + 5);
+      assert.equal(u?.emailVerified, false);
+      assert.equal((await t().store.getClient('c1'))?.idTokenAlg, 'RS256');
+      assert.equal((await t().store.listSigningKeys())[0]?.purpose, 'access');
     });
 
     it('leaves a migrated database unchanged', async () => {
@@ -348,7 +379,12 @@ forEachEngine('store contract', (t, engine) => {
     it('creates a user with memberships and reads it by email and id', async () => {
       await t().store.createTenant(tenant('t2'));
       await t().store.createTenant(tenant('t1'));
-      const alice = user('u-alice', 'alice@example.com', { name: 'Alice', createdAt: T0 + 1 });
+      const alice = user('u-alice', 'alice@example.com', {
+        name: 'Alice',
+        createdAt: T0 + 1,
+        updatedAt: T0 + 7,
+        emailVerified: true,
+      });
       await t().store.createUser(alice, ['t2', 't1']);
       const expected: User = { ...alice, tenants: ['t1', 't2'] };
       assert.deepEqual(await t().store.getUserByEmail('alice@example.com'), expected);
@@ -436,6 +472,8 @@ forEachEngine('store contract', (t, engine) => {
           password_hash: 'argon2id$new',
           disabled_at: T0 + 99,
           created_at: T0,
+          updated_at: T0,
+          email_verified: 0,
         },
       ]);
     });
@@ -474,6 +512,7 @@ forEachEngine('store contract', (t, engine) => {
         refreshTokenTtl: 86400,
         refreshGrace: 30,
         requirePkce: true,
+        idTokenAlg: 'ES256',
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
       });
@@ -500,6 +539,7 @@ forEachEngine('store contract', (t, engine) => {
         refreshTokenTtl: 86400,
         refreshGrace: 30,
         requirePkce: true,
+        idTokenAlg: 'ES256',
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
       };
@@ -581,6 +621,7 @@ forEachEngine('store contract', (t, engine) => {
         redirectUris: ['https://cb.example/1'],
         audience: null,
         refreshGrace: 10,
+        idTokenAlg: 'EdDSA',
         updatedAt: T0 + 50,
       });
       const expected: Client = {
@@ -591,6 +632,7 @@ forEachEngine('store contract', (t, engine) => {
         redirectUris: ['https://cb.example/1'],
         audience: null,
         refreshGrace: 10,
+        idTokenAlg: 'EdDSA',
         updatedAt: T0 + 50,
       };
       assert.deepEqual(updated, expected);
@@ -712,6 +754,20 @@ forEachEngine('store contract', (t, engine) => {
       assert.deepEqual(await t().store.listSigningKeys(), [b, a, c]);
     });
 
+    it('keeps the purpose of a key', async () => {
+      const id = signingKey('id', T0, { alg: 'EdDSA', purpose: 'id-token' });
+      await t().store.insertSigningKey(id);
+      await t().store.insertSigningKey(signingKey('access', T0 + 1));
+      assert.deepEqual(
+        (await t().store.listSigningKeys()).map((k) => [k.kid, k.purpose]),
+        [
+          ['id', 'id-token'],
+          ['access', 'access'],
+        ],
+      );
+      assert.deepEqual((await t().store.listSigningKeys())[0], id);
+    });
+
     it('refuses a duplicate kid', async () => {
       await t().store.insertSigningKey(signingKey('k1', T0));
       await assert.rejects(t().store.insertSigningKey(signingKey('k1', T0 + 1)));
@@ -744,6 +800,16 @@ forEachEngine('store contract', (t, engine) => {
       await t().store.insertRefreshToken(token);
       assert.deepEqual(await t().store.findRefreshToken('hash-r1'), token);
       assert.equal(await t().store.findRefreshToken('hash-none'), undefined);
+    });
+
+    it('keeps the auth_time and sid of an OpenID Connect grant, through a rotation', async () => {
+      const first = refreshToken('r1', { authTime: T0 - 60, sid: 'sid-1' });
+      await t().store.insertRefreshToken(first);
+      assert.deepEqual(await t().store.findRefreshToken('hash-r1'), first);
+      const next = refreshToken('r2', { parentId: 'r1', authTime: T0 - 60, sid: 'sid-1' });
+      // PostgreSQL stores a successor through the one-statement path, each value cast.
+      assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 10, next), true);
+      assert.deepEqual(await t().store.findRefreshToken('hash-r2'), next);
     });
 
     it('rotates a live token exactly once', async () => {
@@ -1032,6 +1098,16 @@ forEachEngine('store contract', (t, engine) => {
       assert.deepEqual(await t().store.findAuthorizationCode('code-1', 'client-1'), code);
       assert.equal(await t().store.findAuthorizationCode('code-1', 'client-2'), undefined);
       assert.equal(await t().store.findAuthorizationCode('code-2', 'client-1'), undefined);
+    });
+
+    it('keeps the OpenID Connect nonce, auth_time and sid of a code exactly', async () => {
+      const code = authCode('oidc', {
+        nonce: 'n-0S6_WzA2Mj ü',
+        authTime: T0 - 120,
+        sid: 'sid-1',
+      });
+      await t().store.insertAuthorizationCode(code);
+      assert.deepEqual(await t().store.findAuthorizationCode('oidc', 'client-1'), code);
     });
 
     it('keeps whether the authorization request carried redirect_uri', async () => {

@@ -198,6 +198,8 @@ forEachEngine('refresh-token lookups at a million rows', (current) => {
       idleExpiresAt: NOW + 3600,
       rotatedAt: null,
       revokedAt: null,
+      authTime: null,
+      sid: null,
     };
     const [rotate] = await statements(t.engine, (db) =>
       refresh.rotateRefreshToken(db, t.engine, middleHash, NOW, successor),

@@ -40,6 +40,7 @@ forEachEngine('store lookups', (current) => {
       createdAt: T0,
       activatesAt: T0,
       publishUntil,
+      purpose: 'access' as const,
     });
     // `key rotate --now` in the second the first key was made: the successor's kid may sort
     // either side of its predecessor's.

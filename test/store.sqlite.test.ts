@@ -30,6 +30,8 @@ function token(id: string, over: Partial<RefreshToken> = {}): RefreshToken {
     idleExpiresAt: T0 + 3600,
     rotatedAt: null,
     revokedAt: null,
+    authTime: null,
+    sid: null,
     ...over,
   };
 }

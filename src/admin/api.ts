@@ -72,6 +72,7 @@ function clientInput(b: z.output<typeof ADMIN_BODIES.ClientUpdate>) {
     refreshTokenTtl: b.refresh_token_ttl,
     refreshGrace: b.refresh_grace,
     requirePkce: b.require_pkce,
+    idTokenAlg: b.id_token_alg,
     branding: brandingInput(b),
   };
 }

@@ -76,6 +76,9 @@ const clientBody = z
         'Seconds after a rotation during which the previous refresh token stays valid until its successor is first used; 0: off (the default).',
       ),
     require_pkce: z.boolean(),
+    id_token_alg: z
+      .enum(SIGNING_ALGS)
+      .describe('The `alg` of its OpenID Connect ID Tokens (default RS256).'),
     ...brandFields,
   })
   .partial()

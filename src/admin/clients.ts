@@ -3,6 +3,7 @@ import { type Client, GRANT_TYPES, type GrantType, NotFoundError } from '../stor
 import { opaqueToken } from '../tokens/opaque.js';
 import { type BrandingInput, applyBranding, brandingView, validateBranding } from './branding.js';
 import { parseScope } from '../oauth/token/issue.js';
+import { SIGNING_ALGS, type SigningAlg } from '../tokens/keystore.js';
 import { LAUNCH_SUBJECT_PREFIX } from '../oauth/subject.js';
 import {
   type AdminContext,
@@ -28,6 +29,8 @@ export interface ClientInput {
   /** Seconds, 0 to MAX_REFRESH_GRACE (0: off). */
   readonly refreshGrace?: number | undefined;
   readonly requirePkce?: boolean | undefined;
+  /** The `alg` of its ID Tokens: one of SIGNING_ALGS (default RS256). */
+  readonly idTokenAlg?: string | undefined;
   /** Page branding (name, logo, colour, support link); wins over the tenant's on the login page. */
   readonly branding?: BrandingInput | undefined;
 }
@@ -68,6 +71,7 @@ export function clientView(c: Client, secret?: string) {
     refresh_token_ttl: c.refreshTokenTtl,
     refresh_grace: c.refreshGrace,
     require_pkce: c.requirePkce,
+    id_token_alg: c.idTokenAlg,
     created_at: iso(c.createdAt),
     updated_at: iso(c.updatedAt),
   };
@@ -103,6 +107,14 @@ function checkImportedSecret(secret: string): string {
     );
   }
   return secret;
+}
+
+function checkIdTokenAlg(alg: string): SigningAlg {
+  if (!SIGNING_ALGS.includes(alg as SigningAlg))
+    throw new ValidationError(
+      `unknown ID Token algorithm "${alg}" (one of ${SIGNING_ALGS.join(', ')})`,
+    );
+  return alg as SigningAlg;
 }
 
 function checkGrants(grants: readonly string[]): GrantType[] {
@@ -173,6 +185,7 @@ export async function createClient(
     refreshGrace: checkRefreshGrace(input.refreshGrace ?? 0),
     // RFC 9700 §2.1.1: public clients always use PKCE.
     requirePkce: (input.requirePkce ?? false) || input.public === true,
+    idTokenAlg: checkIdTokenAlg(input.idTokenAlg ?? 'RS256'),
     createdAt: now,
     updatedAt: now,
   };
@@ -217,6 +230,7 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
     ...(input.requirePkce !== undefined && {
       requirePkce: input.requirePkce || current.secretHash === null,
     }),
+    ...(input.idTokenAlg !== undefined && { idTokenAlg: checkIdTokenAlg(input.idTokenAlg) }),
     ...(input.tenants !== undefined && { tenantIds: input.tenants }),
   };
   checkConsistency({ ...current, ...patch });

@@ -13,7 +13,7 @@ export interface AdminContext {
   readonly crypto: Crypto;
   /** Seconds since the epoch. */
   readonly clock: () => number;
-  readonly config: Pick<Config, 'signingAlg' | 'keyPublishAhead' | 'accessTokenTtl'>;
+  readonly config: Pick<Config, 'signingAlg' | 'keyPublishAhead' | 'accessTokenTtl' | 'idTokenTtl'>;
   readonly dialects: DialectRegistry;
   readonly audit: Pick<AuditTrail, 'record'>;
   /** Where an admin API change came from (the CLI has none), for the audit trail. */

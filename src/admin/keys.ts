@@ -5,6 +5,8 @@ import { type AdminContext, audited, iso } from './context.js';
 function keyStatus(k: SigningKey, signer: SigningKey | undefined, now: number): string {
   if (k.publishUntil !== null && k.publishUntil <= now) return 'expired';
   if (k.activatesAt > now) return 'next';
+  // An ID-Token-only key signs until a rotation retires it.
+  if (k.purpose === 'id-token') return k.publishUntil === null ? 'active' : 'retired';
   return k.kid === signer?.kid ? 'active' : 'retired';
 }
 
@@ -13,6 +15,7 @@ export function keyView(k: SigningKey, all: readonly SigningKey[], now: number) 
     kid: k.kid,
     alg: k.alg,
     status: keyStatus(k, currentSigner(all, now), now),
+    purpose: k.purpose,
     created_at: iso(k.createdAt),
     activates_at: iso(k.activatesAt),
     publish_until: iso(k.publishUntil),
@@ -26,14 +29,16 @@ export async function listKeys(ctx: AdminContext) {
 }
 
 /**
- * The longest an access token can live, so a retired key stays published until every token
- * it signed has expired: the server default, every dialect's and every client's lifetime.
+ * The longest a token a key signs can live, so a retired key stays published until every
+ * token it signed has expired: the server default, every dialect's and every client's
+ * access-token lifetime, and the ID Token lifetime.
  */
-async function longestAccessTokenTtl(ctx: AdminContext): Promise<number> {
+async function longestTokenTtl(ctx: AdminContext): Promise<number> {
   const clients = await ctx.store.listClients();
   const dialectTtls = ctx.dialects.names().map((n) => ctx.dialects.get(n)?.accessTokenTtl ?? 0);
   return Math.max(
     ctx.config.accessTokenTtl,
+    ctx.config.idTokenTtl,
     ...dialectTtls,
     ...clients.map((c) => c.accessTokenTtl ?? 0),
   );
@@ -49,7 +54,7 @@ export async function rotateKey(
     now: ctx.clock(),
     publishAhead: ctx.config.keyPublishAhead,
     immediate: opts.now,
-    retainFor: (await longestAccessTokenTtl(ctx)) + clockSkew,
+    retainFor: (await longestTokenTtl(ctx)) + clockSkew,
   });
   await audited(ctx, {
     type: 'key.rotated',

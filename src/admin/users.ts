@@ -37,13 +37,17 @@ export async function createUser(
   if (input.tenants.length === 0)
     throw new ValidationError('a user belongs to at least one --tenant');
   await checkTenantsExist(ctx, input.tenants);
+  const now = ctx.clock();
   const user: Omit<User, 'tenants'> = {
     id: randomUUID(),
     email: checkEmail(input.email),
     name: input.name?.trim() || null,
     passwordHash: await hashPassword(input.password),
     disabledAt: null,
-    createdAt: ctx.clock(),
+    createdAt: now,
+    updatedAt: now,
+    // An operator typed the address; nothing has proved it is the user's (DESIGN §7).
+    emailVerified: false,
   };
   await ctx.store.createUser(user, input.tenants);
   await audited(ctx, { type: 'user.created', userId: user.id });

@@ -12,6 +12,7 @@ import {
 } from '../admin/clients.js';
 import { type BrandFlags, brandInput, brandOptions } from './branding.js';
 import { managed } from './context.js';
+import { SIGNING_ALGS } from '../tokens/keystore.js';
 import { printItem, printList, readStdinLine } from './io.js';
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
@@ -35,6 +36,7 @@ interface ClientFlags extends BrandFlags {
   /** Seconds; false from `--no-refresh-grace`. */
   refreshGrace?: number | false;
   requirePkce?: boolean;
+  idTokenAlg?: string;
 }
 
 function clientOptions(cmd: Command): Command {
@@ -58,7 +60,11 @@ function clientOptions(cmd: Command): Command {
         .argParser(seconds)
         .preset(String(DEFAULT_REFRESH_GRACE)),
     )
-    .option('--require-pkce', 'authorization codes need PKCE (S256)');
+    .option('--require-pkce', 'authorization codes need PKCE (S256)')
+    .option(
+      '--id-token-alg <alg>',
+      `alg of its ID Tokens: ${SIGNING_ALGS.join(', ')} (default RS256)`,
+    );
 }
 
 function toInput(f: ClientFlags): ClientInput {
@@ -74,6 +80,7 @@ function toInput(f: ClientFlags): ClientInput {
     refreshTokenTtl: f.refreshTokenTtl,
     refreshGrace: f.refreshGrace === false ? 0 : f.refreshGrace,
     requirePkce: f.requirePkce,
+    idTokenAlg: f.idTokenAlg,
     branding: brandInput(f),
   };
 }

@@ -15,6 +15,7 @@ export function keyCommand(): Command {
           'kid',
           'alg',
           'status',
+          'purpose',
           'activates_at',
           'publish_until',
         ]);

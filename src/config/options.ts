@@ -242,6 +242,11 @@ export const optionSchemas = {
     default: 300,
     doc: 'Authorization-code lifetime, seconds.',
   },
+  idTokenTtl: {
+    schema: seconds,
+    default: 3600,
+    doc: 'OpenID Connect ID Token lifetime, seconds (its `exp`).',
+  },
   sessionTtl: {
     schema: seconds,
     default: 28800,

@@ -74,8 +74,17 @@ export async function requireBearer(
   if (await deps.store.isAccessTokenRevoked(payload.jti, payload.grant_id)) {
     throw bearerError(new InvalidToken('token revoked'));
   }
-  if (req.scope && !(payload.scope ?? '').split(' ').includes(req.scope)) {
-    throw bearerError(new InsufficientScope(`the token lacks scope ${req.scope}`), req.scope);
-  }
+  requireScope(payload, req.scope);
   return payload;
+}
+
+export function tokenScopes(payload: AccessTokenPayload): string[] {
+  return (payload.scope ?? '').split(' ').filter((s) => s.length > 0);
+}
+
+/** 403 `insufficient_scope` unless the token holds `scope`. */
+export function requireScope(payload: AccessTokenPayload, scope: string | undefined): void {
+  if (scope && !tokenScopes(payload).includes(scope)) {
+    throw bearerError(new InsufficientScope(`the token lacks scope ${scope}`), scope);
+  }
 }

@@ -18,6 +18,7 @@ export type OAuthConfig = Pick<
   | 'refreshTokenTtl'
   | 'refreshTokenIdleTtl'
   | 'codeTtl'
+  | 'idTokenTtl'
   | 'sessionTtl'
   | 'userinfoScope'
   | 'clientAuthFailureLimit'

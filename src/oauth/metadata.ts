@@ -1,8 +1,10 @@
 import type { Config } from '../config/options.js';
+import { SIGNING_ALGS } from '../tokens/keystore.js';
+import { BASE_CLAIMS, IDENTITY_SCOPES, PROMPT_VALUES, SCOPE_CLAIMS } from './oidc.js';
 import { GRANTS } from './token/grants/index.js';
 
 /** RFC 8414 authorization server metadata, listing only what is implemented. */
-export function serverMetadata(config: Config): Record<string, unknown> {
+export function serverMetadata(config: Pick<Config, 'issuer'>): Record<string, unknown> {
   const base = config.issuer;
   const authMethods = ['client_secret_basic', 'client_secret_post'];
   return {
@@ -21,5 +23,24 @@ export function serverMetadata(config: Config): Record<string, unknown> {
     token_endpoint_auth_methods_supported: [...authMethods, 'none'],
     revocation_endpoint_auth_methods_supported: [...authMethods, 'none'],
     introspection_endpoint_auth_methods_supported: authMethods,
+  };
+}
+
+/**
+ * OpenID Connect Discovery 1.0 §3 provider metadata: the RFC 8414 document (same issuer and
+ * endpoints) plus what an OpenID Provider declares, listing only what is implemented (no
+ * logout endpoints, claims parameter or request objects yet: docs/oidc.md).
+ */
+export function openIdMetadata(config: Pick<Config, 'issuer'>): Record<string, unknown> {
+  return {
+    ...serverMetadata(config),
+    scopes_supported: IDENTITY_SCOPES,
+    claims_supported: [...BASE_CLAIMS, ...Object.values(SCOPE_CLAIMS).flat()],
+    subject_types_supported: ['public'],
+    id_token_signing_alg_values_supported: SIGNING_ALGS,
+    prompt_values_supported: PROMPT_VALUES,
+    claims_parameter_supported: false,
+    request_parameter_supported: false,
+    request_uri_parameter_supported: false,
   };
 }

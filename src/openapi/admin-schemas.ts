@@ -92,6 +92,7 @@ const responseSchemas: Record<string, Schema> = {
       refresh_token_ttl: nullable('integer', 'Seconds; null: the server default.'),
       refresh_grace: refreshGrace,
       require_pkce: { type: 'boolean' },
+      id_token_alg: { enum: [...SIGNING_ALGS] },
       created_at: at,
       updated_at: at,
       ...brandingView,
@@ -110,6 +111,7 @@ const responseSchemas: Record<string, Schema> = {
       'refresh_token_ttl',
       'refresh_grace',
       'require_pkce',
+      'id_token_alg',
       'created_at',
       'updated_at',
     ],
@@ -122,6 +124,11 @@ const responseSchemas: Record<string, Schema> = {
       enum: ['active', 'next', 'retired', 'expired'],
       description:
         '`next`: published, not yet signing; `retired`: published until its tokens expire.',
+    },
+    purpose: {
+      enum: ['access', 'id-token'],
+      description:
+        '`access`: made by rotation, signs access tokens and ID Tokens of its alg; `id-token`: made for a client’s `id_token_alg`, signs ID Tokens only.',
     },
     created_at: at,
     activates_at: at,

@@ -1,9 +1,11 @@
 /**
- * The RFC endpoints around the token endpoint (./token.ts): discovery (RFC 8414), the key set
- * (RFC 7517), revocation (RFC 7009), introspection (RFC 7662) and userinfo (RFC 6750).
+ * The RFC endpoints around the token endpoint (./token.ts): discovery (RFC 8414, OpenID
+ * Connect Discovery), the key set (RFC 7517), revocation (RFC 7009), introspection (RFC 7662)
+ * and userinfo (RFC 6750, OpenID Connect Core §5.3).
  */
 import type { Config } from '../config/options.js';
 import { INTROSPECT_SCOPE } from '../oauth/introspect.js';
+import { BASE_CLAIMS, IDENTITY_SCOPES, PROMPT_VALUES, SCOPE_CLAIMS } from '../oauth/oidc.js';
 import { GRANTS } from '../oauth/token/grants/index.js';
 import { SIGNING_ALGS } from '../tokens/keystore.js';
 import {
@@ -36,6 +38,25 @@ const tokenParameter = {
     enum: ['access_token', 'refresh_token'],
     description: 'Accepted and not needed: Tessera recognises the token either way.',
   },
+};
+
+/** The RFC 8414 fields, which the OpenID Provider metadata repeats. */
+const SERVER_METADATA: Record<string, Schema> = {
+  issuer: string(),
+  authorization_endpoint: string(),
+  token_endpoint: string(),
+  jwks_uri: string(),
+  revocation_endpoint: string(),
+  introspection_endpoint: string(),
+  userinfo_endpoint: string(),
+  grant_types_supported: { type: 'array', items: { enum: [...GRANTS.keys()] } },
+  response_types_supported: { type: 'array', items: { const: 'code' } },
+  response_modes_supported: { type: 'array', items: { const: 'query' } },
+  code_challenge_methods_supported: { type: 'array', items: { const: 'S256' } },
+  authorization_response_iss_parameter_supported: { const: true },
+  token_endpoint_auth_methods_supported: strings('Includes `none` (public clients).'),
+  revocation_endpoint_auth_methods_supported: strings('Includes `none` (public clients).'),
+  introspection_endpoint_auth_methods_supported: strings('Public clients may not introspect.'),
 };
 
 const schemas: Record<string, Schema> = {
@@ -78,7 +99,12 @@ const schemas: Record<string, Schema> = {
     {
       iss: string('The issuer.'),
       sub: string('The user id (a UUID), or the client id for client tokens.'),
-      aud: string('The audience.'),
+      aud: {
+        oneOf: [
+          string('The audience.'),
+          strings('With the `openid` scope: the audience and the issuer.'),
+        ],
+      },
       exp: { type: 'integer' },
       iat: { type: 'integer' },
       jti: string(),
@@ -91,26 +117,44 @@ const schemas: Record<string, Schema> = {
     ['iss', 'sub', 'aud', 'exp', 'iat', 'jti', 'client_id'],
     { description: 'The claims of the presented RFC 9068 access token.' },
   ),
-  ServerMetadata: object(
+  UserInfo: object(
     {
-      issuer: string(),
-      authorization_endpoint: string(),
-      token_endpoint: string(),
-      jwks_uri: string(),
-      revocation_endpoint: string(),
-      introspection_endpoint: string(),
-      userinfo_endpoint: string(),
-      grant_types_supported: { type: 'array', items: { enum: [...GRANTS.keys()] } },
-      response_types_supported: { type: 'array', items: { const: 'code' } },
-      response_modes_supported: { type: 'array', items: { const: 'query' } },
-      code_challenge_methods_supported: { type: 'array', items: { const: 'S256' } },
-      authorization_response_iss_parameter_supported: { const: true },
-      token_endpoint_auth_methods_supported: strings('Includes `none` (public clients).'),
-      revocation_endpoint_auth_methods_supported: strings('Includes `none` (public clients).'),
-      introspection_endpoint_auth_methods_supported: strings('Public clients may not introspect.'),
+      sub: string('The same subject as the ID Token’s.'),
+      name: string('`profile` scope; absent when the account has no name.'),
+      updated_at: { type: 'integer', description: '`profile` scope: seconds since the epoch.' },
+      email: string('`email` scope.'),
+      email_verified: { type: 'boolean', description: '`email` scope.' },
+      tenant_id: string('The tenant the token was issued for.'),
+    },
+    ['sub'],
+    { description: 'OpenID Connect UserInfo (Core §5.3.2) of a token carrying `openid`.' },
+  ),
+  ServerMetadata: object(SERVER_METADATA, undefined, {
+    description: 'RFC 8414 authorization server metadata.',
+  }),
+  OpenIdProviderMetadata: object(
+    {
+      ...SERVER_METADATA,
+      scopes_supported: { type: 'array', items: { enum: [...IDENTITY_SCOPES] } },
+      claims_supported: {
+        type: 'array',
+        items: { enum: [...BASE_CLAIMS, ...Object.values(SCOPE_CLAIMS).flat()] },
+      },
+      subject_types_supported: { type: 'array', items: { const: 'public' } },
+      id_token_signing_alg_values_supported: {
+        type: 'array',
+        items: { enum: [...SIGNING_ALGS] },
+      },
+      prompt_values_supported: { type: 'array', items: { enum: [...PROMPT_VALUES] } },
+      claims_parameter_supported: { const: false },
+      request_parameter_supported: { const: false },
+      request_uri_parameter_supported: { const: false },
     },
     undefined,
-    { description: 'RFC 8414 authorization server metadata.' },
+    {
+      description:
+        'OpenID Connect Discovery 1.0 §3: the RFC 8414 document (same issuer and endpoints) and the OpenID Provider fields.',
+    },
   ),
   JsonWebKeySet: object(
     {
@@ -143,11 +187,14 @@ export function oauthArea(config: Pick<Config, 'userinfoScope'>): Area {
     operation({
       id: `userinfo${method}`,
       tag: 'oauth',
-      summary: 'The claims of the presented access token',
-      description: `A generic RFC 6750 protected resource.${config.userinfoScope === undefined ? '' : ` The token must hold the scope \`${config.userinfoScope}\`.`}`,
+      summary: 'OpenID Connect UserInfo, or the claims of the presented access token',
+      description: `A token carrying \`openid\` gets OpenID Connect UserInfo (Core §5.3): \`sub\`, the claims of its identity scopes and \`tenant_id\`. Any other token gets its own claims: a generic RFC 6750 protected resource.${config.userinfoScope === undefined ? '' : ` Such a token must hold the scope \`${config.userinfoScope}\`.`}`,
       security: BEARER,
       responses: {
-        '200': ok('The token’s claims.', json(ref('AccessTokenClaims'))),
+        '200': ok(
+          'UserInfo, or the token’s claims.',
+          json({ oneOf: [ref('UserInfo'), ref('AccessTokenClaims')] }),
+        ),
         ...BEARER_FAILURES,
       },
     });
@@ -158,6 +205,14 @@ export function oauthArea(config: Pick<Config, 'userinfoScope'>): Area {
         tag: 'oauth',
         summary: 'Authorization server metadata (RFC 8414)',
         responses: { '200': cached('The metadata.', 300, json(ref('ServerMetadata'))) },
+      }),
+    },
+    '/.well-known/openid-configuration': {
+      get: operation({
+        id: 'openidConfiguration',
+        tag: 'oauth',
+        summary: 'OpenID Provider metadata (OpenID Connect Discovery 1.0)',
+        responses: { '200': cached('The metadata.', 300, json(ref('OpenIdProviderMetadata'))) },
       }),
     },
     '/.well-known/jwks.json': {

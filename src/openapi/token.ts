@@ -136,6 +136,10 @@ function dialectResponse(d: Dialect): Schema {
     // scope and refresh_token are left out when there is nothing to send.
     if (field !== 'scope' && field !== 'refresh_token') required.push(wire);
   }
+  if (d.idTokens)
+    properties['id_token'] = string(
+      'OpenID Connect ID Token (JWT, `typ: JWT`), when the grant holds the `openid` scope.',
+    );
   return object(properties, required, {
     title: `${d.name} dialect`,
     description: `Token response of a client in the \`${d.name}\` dialect.`,

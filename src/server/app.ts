@@ -5,7 +5,7 @@ import { type ErrorBody, installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
 import { authorizeGet, authorizePost, logoutEndpoint } from '../oauth/authorize/endpoint.js';
 import { introspectionEndpoint } from '../oauth/introspect.js';
-import { serverMetadata } from '../oauth/metadata.js';
+import { openIdMetadata, serverMetadata } from '../oauth/metadata.js';
 import { revocationEndpoint } from '../oauth/revoke.js';
 import { tokenEndpoint } from '../oauth/token/endpoint.js';
 import { userinfoEndpoint } from '../oauth/userinfo.js';
@@ -90,6 +90,9 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
 
   app.get('/.well-known/oauth-authorization-server', async (_req, reply) => {
     await reply.header('cache-control', 'public, max-age=300').send(serverMetadata(deps.config));
+  });
+  app.get('/.well-known/openid-configuration', async (_req, reply) => {
+    await reply.header('cache-control', 'public, max-age=300').send(openIdMetadata(deps.config));
   });
   app.get('/.well-known/jwks.json', async (_req, reply) => {
     await reply

@@ -36,6 +36,10 @@ export interface User {
   readonly passwordHash: string;
   readonly disabledAt: number | null;
   readonly createdAt: number;
+  /** When the profile (name, email) last changed. */
+  readonly updatedAt: number;
+  /** Whether the address is known to be the user's (nothing verifies one yet: DESIGN §7). */
+  readonly emailVerified: boolean;
   readonly tenants: readonly string[];
 }
 
@@ -65,6 +69,8 @@ export interface Client {
    */
   readonly refreshGrace: number;
   readonly requirePkce: boolean;
+  /** The `alg` of its ID Tokens (one of the keystore's SIGNING_ALGS). */
+  readonly idTokenAlg: string;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -91,6 +97,11 @@ export interface SigningKey {
   readonly createdAt: number;
   readonly activatesAt: number;
   readonly publishUntil: number | null;
+  /**
+   * `access`: made by rotation, signs access tokens (and ID Tokens of its algorithm);
+   * `id-token`: made because a client's ID Token algorithm had no key, signs ID Tokens only.
+   */
+  readonly purpose: 'access' | 'id-token';
 }
 
 export interface RefreshToken {
@@ -108,6 +119,9 @@ export interface RefreshToken {
   readonly idleExpiresAt: number;
   readonly rotatedAt: number | null;
   readonly revokedAt: number | null;
+  /** The login behind an OpenID Connect grant (refreshed ID Tokens keep it); else null. */
+  readonly authTime: number | null;
+  readonly sid: string | null;
 }
 
 /** What redeeming a refresh token did (Store.redeemRefreshToken). */
@@ -132,6 +146,10 @@ export interface AuthorizationCode {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly consumedAt: number | null;
+  /** OpenID Connect: the request's `nonce`, and the login session's time and `sid`. */
+  readonly nonce: string | null;
+  readonly authTime: number | null;
+  readonly sid: string | null;
 }
 
 export interface Session {

@@ -1,13 +1,15 @@
-import { constants, randomUUID, sign } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import { isCanonicalCompact } from './base64url.js';
+import { signBytes } from './jws.js';
 import type { ActiveKey, Keystore, SigningAlg } from './keystore.js';
 
 /** RFC 9068 §2.2 claims, plus Tessera's `tenant_id`, `email` and `grant_id`. */
 export interface AccessTokenClaims {
   readonly iss: string;
   readonly sub: string;
-  readonly aud: string;
+  /** The audience; with the `openid` scope also the issuer (so UserInfo accepts it). */
+  readonly aud: string | readonly string[];
   readonly exp: number;
   readonly iat: number;
   readonly jti: string;
@@ -22,23 +24,6 @@ export interface AccessTokenClaims {
 export type AccessTokenPayload = AccessTokenClaims & JWTPayload;
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
-
-function signBytes(key: ActiveKey, data: Buffer): Buffer {
-  switch (key.alg) {
-    case 'RS256':
-      return sign('sha256', data, key.privateKey);
-    case 'PS256':
-      return sign('sha256', data, {
-        key: key.privateKey,
-        padding: constants.RSA_PKCS1_PSS_PADDING,
-        saltLength: 32,
-      });
-    case 'ES256':
-      return sign('sha256', data, { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
-    case 'EdDSA':
-      return sign(null, data, key.privateKey);
-  }
-}
 
 /** The encoded JOSE header of each key, made once: it is the same for every token it signs. */
 const encodedHeaders = new WeakMap<ActiveKey, string>();

@@ -38,6 +38,7 @@ export async function newSigningKey(
   alg: SigningAlg,
   now: number,
   activatesAt: number,
+  purpose: SigningKey['purpose'] = 'access',
 ): Promise<SigningKey> {
   const { publicKey, privateKey } = generate(alg);
   const jwk = publicKey.export({ format: 'jwk' }) as JWK;
@@ -51,11 +52,13 @@ export async function newSigningKey(
     createdAt: now,
     activatesAt,
     publishUntil: null,
+    purpose,
   };
 }
 
 /**
- * The key that signs at `now`: the most recently activated one. Keys activated in the same
+ * The key that signs access tokens at `now`: the most recently activated one made by rotation
+ * (an `id-token` key never signs access tokens). Keys activated in the same
  * second (a `--now` rotation right after the first key was made) are told apart by
  * retirement: the one no rotation has retired is the successor. Picking by activation time,
  * not by "not retired", matters when a second staged rotation retires a key that has not
@@ -65,7 +68,7 @@ export async function newSigningKey(
 export function currentSigner(rows: readonly SigningKey[], now: number): SigningKey | undefined {
   let current: SigningKey | undefined;
   for (const row of rows) {
-    if (row.activatesAt > now) continue;
+    if (row.activatesAt > now || row.purpose !== 'access') continue;
     const newer = !current || row.activatesAt > current.activatesAt;
     const tieBreak =
       current !== undefined && row.activatesAt === current.activatesAt && row.publishUntil === null;
@@ -82,6 +85,26 @@ export interface KeystoreOptions {
   readonly cacheTtl: number;
   /** Seconds the loaded keys may still be used past `cacheTtl` while the store is unreachable. */
   readonly staleIfError?: number;
+}
+
+/**
+ * The key that signs an ID Token of `alg` at `now`: the most recently activated key of that
+ * algorithm, whatever its purpose, that stays published at least `lifetime` more seconds (so
+ * every token it signs can be verified until it expires).
+ */
+export function idTokenSigner(
+  rows: readonly SigningKey[],
+  alg: SigningAlg,
+  now: number,
+  lifetime: number,
+): SigningKey | undefined {
+  let current: SigningKey | undefined;
+  for (const row of rows) {
+    if (row.alg !== alg || row.activatesAt > now) continue;
+    if (row.publishUntil !== null && row.publishUntil < now + lifetime) continue;
+    if (!current || row.activatesAt >= current.activatesAt) current = row;
+  }
+  return current;
 }
 
 /**
@@ -159,6 +182,28 @@ export class Keystore {
   }
 
   /**
+   * The key for an ID Token of `alg` (a client's `id_token_alg`) that lives `lifetime`
+   * seconds. When no key of that algorithm can sign one (none was ever made, or the last is
+   * leaving the JWKS), an `id-token` key is made and published at once: relying parties fetch
+   * the JWKS again on an unknown `kid`. Nodes racing here each make one; every one is valid.
+   */
+  async idTokenKey(alg: SigningAlg, lifetime: number): Promise<ActiveKey> {
+    await this.refresh();
+    const now = this.opts.clock();
+    let row = idTokenSigner(this.rows, alg, now, lifetime);
+    if (!row) {
+      await this.refresh(true);
+      row = idTokenSigner(this.rows, alg, now, lifetime);
+    }
+    if (!row) {
+      row = await newSigningKey(this.opts.crypto, alg, now, now, 'id-token');
+      await this.opts.store.insertSigningKey(row);
+      await this.refresh(true);
+    }
+    return this.activate(row);
+  }
+
+  /**
    * A published key by `kid`, for verification; polls the store when the kid is unknown,
    * unless the keys were loaded less than `KEY_RELOAD_COOLDOWN` seconds ago.
    */
@@ -185,12 +230,24 @@ export class Keystore {
     return { keys };
   }
 
-  /** Creates the first key if the store has none. Safe on many nodes at once (each key is valid). */
+  /**
+   * Creates the first key if the store has none, and an RS256 key for ID Tokens when no
+   * RS256 key is in service (DESIGN §6: RS256 is every client's default `id_token_alg`,
+   * whatever signs access tokens). Safe on many nodes at once (each key is valid).
+   */
   async ensureKey(alg: SigningAlg): Promise<void> {
     await this.refresh(true);
-    if (this.rows.length > 0) return;
     const now = this.opts.clock();
-    await this.opts.store.insertSigningKey(await newSigningKey(this.opts.crypto, alg, now, now));
+    const missing: { alg: SigningAlg; purpose: SigningKey['purpose'] }[] = [];
+    if (this.rows.length === 0) missing.push({ alg, purpose: 'access' });
+    if (alg !== 'RS256' && !this.rows.some((r) => r.alg === 'RS256' && r.publishUntil === null))
+      missing.push({ alg: 'RS256', purpose: 'id-token' });
+    if (missing.length === 0) return;
+    for (const key of missing) {
+      await this.opts.store.insertSigningKey(
+        await newSigningKey(this.opts.crypto, key.alg, now, now, key.purpose),
+      );
+    }
     await this.refresh(true);
   }
 }

@@ -335,10 +335,14 @@ describe('access tokens (RFC 9068)', () => {
         assert.equal(protectedHeader.typ, 'at+jwt');
         assert.equal(payload.client_id, ac.client_id);
         const jwks = await fetchJwks(a);
-        assert.equal(jwks.keys.length, 1);
-        assert.equal(jwks.keys[0]?.kty, kty);
-        assert.equal(jwks.keys[0]?.alg, alg);
-        assert.equal(jwks.keys[0]?.kid, protectedHeader.kid);
+        const signer = jwks.keys.find((k) => k.kid === protectedHeader.kid);
+        assert.equal(signer?.kty, kty);
+        assert.equal(signer?.alg, alg);
+        // DESIGN §6: an RS256 key for ID Tokens is kept beside whatever signs access tokens.
+        assert.deepEqual(
+          jwks.keys.map((k) => k.alg).sort(),
+          alg === 'RS256' ? ['RS256'] : [alg, 'RS256'].sort(),
+        );
         // The server itself accepts its token.
         ok(
           await a.app.inject({

@@ -415,6 +415,9 @@ describe('OpenAPI document, default configuration', () => {
       (await c.call(t, { method: 'GET', url: '/.well-known/jwks.json' })).statusCode,
       200,
     );
+    const oidc = await c.call(t, { method: 'GET', url: '/.well-known/openid-configuration' });
+    assert.equal(oidc.statusCode, 200);
+    assert.equal(oidc.json<Json>()['issuer'], meta.json<Json>()['issuer']);
   });
 
   test('token endpoint: each dialect at its usual path matches its own response schema', async () => {

@@ -16,7 +16,15 @@ import {
   tenantPickerPage,
 } from '../../views/pages.js';
 import { sendPage } from '../../views/send.js';
-import { AccessDenied, InvalidRequest, type OAuthError } from '../../errors.js';
+import {
+  AccessDenied,
+  AccountSelectionRequired,
+  InvalidRequest,
+  LoginRequired,
+  type OAuthError,
+} from '../../errors.js';
+import { IdTokenHintInvalid, verifyIdTokenHint } from '../../tokens/id-token.js';
+import { isOpenIdRequest, sessionSid } from '../oidc.js';
 import {
   type AuthorizationRequest,
   ConfigurationMismatch,
@@ -84,6 +92,7 @@ async function issueCode(
 ) {
   const code = authorizationCode();
   const now = deps.clock();
+  const openid = isOpenIdRequest(req.scopes);
   await deps.store.insertAuthorizationCode({
     codeHash: deps.crypto.hashSecret(code),
     clientId: req.clientId,
@@ -99,6 +108,9 @@ async function issueCode(
     createdAt: now,
     expiresAt: now + deps.config.codeTtl,
     consumedAt: null,
+    nonce: openid ? (req.nonce ?? null) : null,
+    authTime: openid ? session.createdAt : null,
+    sid: openid ? sessionSid(session) : null,
   });
   await redirectTo(deps, reply, req.redirectUri, { code, state: req.state });
 }
@@ -130,8 +142,14 @@ async function continueWithSession(
       );
     return issueCode(deps, reply, req, session, chosenTenant);
   }
-  if (tenants.length === 1)
+  if (tenants.length === 1 && !req.selectAccount)
     return issueCode(deps, reply, req, session, (tenants[0] as { id: string }).id);
+  if (req.promptNone)
+    throw new RedirectableError(
+      new AccountSelectionRequired('the user must pick an organisation'),
+      req.redirectUri,
+      req.state,
+    );
   await sendPage(
     reply,
     200,
@@ -163,7 +181,7 @@ async function showLogin(
       txn: sealTransaction(deps, req),
       csrf: csrfToken(deps, request, reply),
       clientName: client.name,
-      email: failure?.email,
+      email: failure?.email ?? req.loginHint,
       brand,
       // Every failed login reads the same: it never tells whether the account exists.
       error:
@@ -245,6 +263,38 @@ function queryParams(request: FastifyRequest): Record<string, string> {
   return out;
 }
 
+/**
+ * Whether the login session may answer this request without a password: not with
+ * `prompt=login` (or `max_age=0`) unless it was opened after the request, not when its
+ * login is older than `max_age`, not for another subject than the `id_token_hint`'s.
+ */
+function sessionSatisfies(req: AuthorizationRequest, session: Session, now: number): boolean {
+  if (req.forceLogin && (req.requestedAt === undefined || session.createdAt < req.requestedAt))
+    return false;
+  if (req.maxAge !== undefined && now - session.createdAt > req.maxAge) return false;
+  return req.hintSubject === undefined || req.hintSubject === session.subject;
+}
+
+/** Core §3.1.2.1 `id_token_hint`: its subject, once the hint is shown to be ours and the client's. */
+async function withHint(
+  deps: OAuthDeps,
+  req: AuthorizationRequest,
+  hint: string | undefined,
+): Promise<AuthorizationRequest> {
+  if (hint === undefined) return req;
+  try {
+    const { sub } = await verifyIdTokenHint(deps.keystore, hint, {
+      issuer: deps.config.issuer,
+      clientId: req.clientId,
+      clock: deps.clock,
+    });
+    return { ...req, hintSubject: sub };
+  } catch (err) {
+    if (!(err instanceof IdTokenHintInvalid)) throw err;
+    throw new RedirectableError(new InvalidRequest(err.message), req.redirectUri, req.state);
+  }
+}
+
 /** GET /oauth/authorize: validate, then log in (or reuse the session) and pick a tenant. */
 export function authorizeGet(
   deps: OAuthDeps,
@@ -266,9 +316,22 @@ export function authorizeGet(
     }
     const { client, redirectUri } = await trustedClient(deps, query);
     if (repeated) throw new RedirectableError(repeated, redirectUri, query['state']);
-    const req = validateAuthorizationRequest(client, redirectUri, query);
+    const now = deps.clock();
+    const req = await withHint(
+      deps,
+      validateAuthorizationRequest(client, redirectUri, query, now),
+      query['id_token_hint'],
+    );
+    // A password is asked for on this page view: a session never satisfies prompt=login here.
     const session = req.forceLogin ? undefined : await currentSession(deps, request);
-    if (session) return continueWithSession(deps, request, reply, client, req, session);
+    if (session && sessionSatisfies(req, session, now))
+      return continueWithSession(deps, request, reply, client, req, session);
+    if (req.promptNone)
+      throw new RedirectableError(
+        new LoginRequired('no login session satisfies this request'),
+        req.redirectUri,
+        req.state,
+      );
     await showLogin(deps, request, reply, client, req);
   });
 }
@@ -388,6 +451,9 @@ export function authorizePost(
     if (form['email'] !== undefined || form['password'] !== undefined) {
       const user = await logIn(deps, request, reply, client, checked, form);
       if (!user) return;
+      // Signing in as someone else ends the session of whoever was signed in (DESIGN §6).
+      const previous = await currentSession(deps, request);
+      if (previous && previous.subject !== user.id) await endSession(deps, request, reply);
       const session = await openSession(deps, reply, {
         userId: user.id,
         subject: user.id,
@@ -396,7 +462,8 @@ export function authorizePost(
       return continueWithSession(deps, request, reply, client, checked, session);
     }
     const session = await currentSession(deps, request);
-    if (!session) return showLogin(deps, request, reply, client, checked);
+    if (!session || !sessionSatisfies(checked, session, deps.clock()))
+      return showLogin(deps, request, reply, client, checked);
     return continueWithSession(deps, request, reply, client, checked, session, form['tenant']);
   });
 }

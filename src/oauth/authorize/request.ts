@@ -4,9 +4,12 @@ import {
   InvalidRequest,
   InvalidScope,
   type OAuthError,
+  RequestNotSupported,
+  RequestUriNotSupported,
   UnauthorizedClient,
   UnsupportedResponseType,
 } from '../../errors.js';
+import { IDENTITY_SCOPES, PROMPT_VALUES } from '../oidc.js';
 import type { MismatchProblem } from '../../views/pages.js';
 import { redirectUriMatches } from '../redirect-uri.js';
 import { parseScope } from '../token/issue.js';
@@ -35,9 +38,27 @@ export interface AuthorizationRequest {
   readonly scopes: readonly string[];
   readonly codeChallenge: string | undefined;
   readonly codeChallengeMethod: 'S256' | undefined;
-  /** `prompt=login`: ask for the password even with a session. */
+  /** `prompt=login` or `max_age=0`: ask for the password even with a session. */
   readonly forceLogin: boolean;
+  /** When the request was validated: `forceLogin` wants a session opened after it. */
+  readonly requestedAt?: number;
+  /** OpenID Connect `nonce`, bound to the code and returned in the ID Token. */
+  readonly nonce?: string;
+  /** `prompt=none`: never show a page; errors go to the redirect URI. */
+  readonly promptNone?: boolean;
+  /** `prompt=select_account`: show the tenant picker even when one tenant is possible. */
+  readonly selectAccount?: boolean;
+  /** `max_age`: the session's login must be at most this many seconds old. */
+  readonly maxAge?: number;
+  /** `login_hint`: pre-fills the email field. */
+  readonly loginHint?: string;
+  /** The `sub` of a verified `id_token_hint`: a session of another subject will not do. */
+  readonly hintSubject?: string;
 }
+
+/** Longest `nonce` and `login_hint` kept: both travel in the sealed login form. */
+const MAX_NONCE = 512;
+const MAX_LOGIN_HINT = 254;
 
 /** An error that goes back to the (validated) redirect URI. */
 export class RedirectableError extends Error {
@@ -116,14 +137,58 @@ export async function trustedClient(
 
 const PKCE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
 
-/** RFC 6749 §4.1.1 and RFC 7636 §4.3, after the client and redirect URI are trusted. */
+/** Core §3.1.2.1 `prompt`: known values only, and `none` alone. */
+function parsePrompt(value: string | undefined): Set<string> {
+  const values = new Set((value ?? '').split(' ').filter((v) => v.length > 0));
+  for (const v of values) {
+    if (!PROMPT_VALUES.includes(v)) throw new InvalidRequest(`prompt value ${v} is not supported`);
+  }
+  if (values.has('none') && values.size > 1)
+    throw new InvalidRequest('prompt=none cannot be combined with another value');
+  return values;
+}
+
+/** Core §3.1.2.1 `max_age`: whole seconds. */
+function parseMaxAge(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d{1,10}$/.test(value)) throw new InvalidRequest('max_age must be whole seconds');
+  return Number(value);
+}
+
+/** The OpenID Connect parameters (Core §3.1.2.1) of a request already sound in OAuth terms. */
+function openIdParameters(query: Readonly<Record<string, string>>) {
+  const nonce = query['nonce'];
+  if (nonce !== undefined && nonce.length > MAX_NONCE)
+    throw new InvalidRequest(`nonce is longer than ${MAX_NONCE} characters`);
+  const loginHint = query['login_hint'];
+  const prompt = parsePrompt(query['prompt']);
+  const maxAge = parseMaxAge(query['max_age']);
+  return {
+    // max_age=0 asks for a login as fresh as prompt=login does (Core §3.1.2.1).
+    forceLogin: prompt.has('login') || maxAge === 0,
+    ...(nonce !== undefined && { nonce }),
+    ...(prompt.has('none') && { promptNone: true }),
+    ...(prompt.has('select_account') && { selectAccount: true }),
+    ...(maxAge !== undefined && maxAge > 0 && { maxAge }),
+    // A hint too long to be an address is ignored, as a hint may be.
+    ...(loginHint !== undefined && loginHint.length <= MAX_LOGIN_HINT && { loginHint }),
+  };
+}
+
+/** RFC 6749 §4.1.1, RFC 7636 §4.3 and OpenID Connect Core §3.1.2.1, after the client and redirect URI are trusted. */
 export function validateAuthorizationRequest(
   client: Client,
   redirectUri: string,
   query: Readonly<Record<string, string>>,
+  now: number,
 ): AuthorizationRequest {
   const state = query['state'];
   const fail = (error: OAuthError) => new RedirectableError(error, redirectUri, state);
+  // Core §6: request objects are not supported; said first, as nothing else can be trusted.
+  if (query['request'] !== undefined)
+    throw fail(new RequestNotSupported('request objects are not supported'));
+  if (query['request_uri'] !== undefined)
+    throw fail(new RequestUriNotSupported('request_uri is not supported'));
   const responseType = query['response_type'];
   if (responseType === undefined) throw fail(new InvalidRequest('response_type is required'));
   if (responseType !== 'code')
@@ -137,7 +202,7 @@ export function validateAuthorizationRequest(
   } catch (err) {
     throw fail(err as OAuthError);
   }
-  const unknown = scopes.find((s) => !client.scopes.includes(s));
+  const unknown = scopes.find((s) => !client.scopes.includes(s) && !IDENTITY_SCOPES.includes(s));
   if (unknown !== undefined)
     throw fail(new InvalidScope(`scope ${unknown} is not available to this client`));
 
@@ -154,6 +219,12 @@ export function validateAuthorizationRequest(
     if (!PKCE_CHALLENGE.test(challenge))
       throw fail(new InvalidRequest('code_challenge must be a base64url SHA-256 hash'));
   }
+  let oidc: ReturnType<typeof openIdParameters>;
+  try {
+    oidc = openIdParameters(query);
+  } catch (err) {
+    throw fail(err as OAuthError);
+  }
   return {
     clientId: client.id,
     redirectUri,
@@ -162,6 +233,7 @@ export function validateAuthorizationRequest(
     scopes,
     codeChallenge: challenge,
     codeChallengeMethod: challenge === undefined ? undefined : 'S256',
-    forceLogin: (query['prompt'] ?? '').split(' ').includes('login'),
+    requestedAt: now,
+    ...oidc,
   };
 }

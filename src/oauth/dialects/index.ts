@@ -30,6 +30,8 @@ export interface Dialect {
   readonly defaultGrants: readonly GrantType[];
   /** The token request may send `redirect_uri` empty or not at all; the bound one is used. */
   readonly redirectUriOptional: boolean;
+  /** OpenID Connect: an `openid` grant's response carries `id_token` (the standard dialect only). */
+  readonly idTokens: boolean;
 }
 
 const RFC_FIELDS: Dialect['fields'] = {
@@ -48,10 +50,11 @@ const BASE: Omit<Dialect, 'name'> = {
   accessTokenTtl: undefined,
   defaultGrants: ['client_credentials'],
   redirectUriOptional: false,
+  idTokens: false,
 };
 
 export const BUILTIN_DIALECTS: readonly Dialect[] = [
-  { ...BASE, name: 'standard' },
+  { ...BASE, name: 'standard', idTokens: true },
   {
     // Cisco Spaces partner-app activation: exactly access_token, token_type, scope = tenant.
     // No expiry and no refresh token reach Spaces, so its tokens live long enough for the
@@ -100,6 +103,7 @@ function fromConfig(name: string, c: CustomDialectConfig): Dialect {
     accessTokenTtl: c.accessTokenTtl,
     defaultGrants: c.defaultGrants ?? BASE.defaultGrants,
     redirectUriOptional: c.redirectUriOptional,
+    idTokens: false,
   };
 }
 
@@ -125,6 +129,8 @@ export interface TokenResult {
   readonly scope: string;
   readonly tenantId: string | null;
   readonly refreshToken?: string | undefined;
+  /** Only for a dialect with `idTokens`. */
+  readonly idToken?: string | undefined;
 }
 
 /** Shapes a token response for a dialect (RFC 6749 §5.1 for `standard`). */
@@ -145,6 +151,7 @@ export function renderTokenResponse(
     const value = values[field];
     if (wire !== false && value !== undefined) body[wire] = value;
   }
+  if (r.idToken !== undefined) body['id_token'] = r.idToken;
   return body;
 }
 

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { signAccessToken } from '../../tokens/access-token.js';
 import { opaqueToken } from '../../tokens/opaque.js';
 import type { OAuthDeps } from '../context.js';
-import type { Client, RefreshToken } from '../../store/store.js';
+import type { Client, RefreshToken, User } from '../../store/store.js';
+import { type LoginContext, allowsRefreshToken, isOpenIdRequest, issueIdToken } from '../oidc.js';
 import { timeOrderedId } from '../../store/uuid.js';
 import type { Dialect, TokenResult } from '../dialects/index.js';
 import { InvalidScope, InvalidTarget } from '../../errors.js';
@@ -69,7 +70,8 @@ export interface IssueRequest {
   readonly client: Client;
   readonly dialect: Dialect;
   readonly userId: string | null;
-  readonly email?: string | undefined;
+  /** The user behind `userId` (none for a launch subject): its email and identity claims. */
+  readonly user?: User | undefined;
   readonly tenantId: string | null;
   /** Real scopes only (the `scope` claim). */
   readonly scopes: readonly string[];
@@ -83,6 +85,25 @@ export interface IssueRequest {
    * claim and the refresh family's id, so revoking the grant revokes everything issued from it.
    */
   readonly grantId?: string | undefined;
+  /**
+   * The login behind a user grant (authorization code, refresh): with the `openid` scope an
+   * ID Token is issued for it, and a new refresh family keeps its auth_time and sid.
+   */
+  readonly login?: LoginContext | undefined;
+}
+
+/**
+ * The access token's `aud`: with `openid` the issuer too, beside the client's audience, so
+ * that UserInfo accepts every `openid` token (DESIGN §6).
+ */
+function accessTokenAudience(
+  deps: OAuthDeps,
+  audience: string,
+  scopes: readonly string[],
+): string | string[] {
+  return isOpenIdRequest(scopes) && audience !== deps.config.issuer
+    ? [audience, deps.config.issuer]
+    : audience;
 }
 
 /** Signed tokens, not yet handed out. */
@@ -96,9 +117,11 @@ export interface Issued {
 }
 
 /**
- * Signs the access token and, when the client gets one, makes the refresh token (a new
- * family, or the successor in an existing one). Nothing is stored here: the access token
- * needs no write at all, and the refresh row is the grant's to store.
+ * Signs the access token (and, for an `openid` grant in a dialect that carries one, the ID
+ * Token) and, when the client gets one, makes the refresh token (a new family, or the
+ * successor in an existing one; with `openid` only when `offline_access` was granted).
+ * Nothing is stored here: the access token needs no write at all, and the refresh row is
+ * the grant's to store.
  */
 export function issueTokens(
   deps: OAuthDeps,
@@ -108,20 +131,22 @@ export function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<Issued>
 export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<Issued> {
   const now = deps.clock();
   const ttl = accessTokenTtl(deps, req.client, req.dialect);
-  const withRefresh = req.family !== undefined || issuesRefreshTokens(req.client, req.dialect);
+  const withRefresh =
+    req.family !== undefined ||
+    (issuesRefreshTokens(req.client, req.dialect) && allowsRefreshToken(req.scopes));
   const grantId = req.family?.id ?? req.grantId ?? (withRefresh ? randomUUID() : undefined);
   const key = await deps.keystore.signingKey();
   const scope = req.scopes.join(' ');
   const { token } = await signAccessToken(key, {
     iss: deps.config.issuer,
     sub: req.userId ?? req.client.id,
-    aud: req.audience,
+    aud: accessTokenAudience(deps, req.audience, req.scopes),
     exp: now + ttl,
     iat: now,
     client_id: req.client.id,
     ...(scope && { scope }),
     ...(req.tenantId !== null && { tenant_id: req.tenantId }),
-    ...(req.email !== undefined && { email: req.email }),
+    ...(req.user !== undefined && { email: req.user.email }),
     ...(grantId !== undefined && { grant_id: grantId }),
   });
   let refreshToken: string | undefined;
@@ -146,8 +171,22 @@ export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<I
       idleExpiresAt: Math.min(expiresAt, now + deps.config.refreshTokenIdleTtl),
       rotatedAt: null,
       revokedAt: null,
+      authTime: req.login?.authTime ?? null,
+      sid: req.login?.sid ?? null,
     };
   }
+  const idToken =
+    req.login && req.userId !== null && req.dialect.idTokens && isOpenIdRequest(req.scopes)
+      ? await issueIdToken(deps, {
+          client: req.client,
+          subject: req.userId,
+          tenantId: req.tenantId,
+          user: req.user,
+          scopes: req.scopes,
+          login: req.login,
+          accessToken: token,
+        })
+      : undefined;
   return {
     result: {
       accessToken: token,
@@ -155,6 +194,7 @@ export async function issueTokens(deps: OAuthDeps, req: IssueRequest): Promise<I
       scope: req.echoScope,
       tenantId: req.tenantId,
       refreshToken,
+      idToken,
     },
     refreshRow,
   };

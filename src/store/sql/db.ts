@@ -17,6 +17,7 @@ import * as m0004 from './migrations/0004_audit.js';
 import * as m0005 from './migrations/0005_branding.js';
 import * as m0006 from './migrations/0006_refresh_grace_seconds.js';
 import * as m0007 from './migrations/0007_code_redirect_sent.js';
+import * as m0008 from './migrations/0008_openid_connect.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scan), so the built package and tsx agree. */
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0005_branding': m0005,
   '0006_refresh_grace_seconds': m0006,
   '0007_code_redirect_sent': m0007,
+  '0008_openid_connect': m0008,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

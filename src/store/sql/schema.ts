@@ -27,6 +27,10 @@ export interface UsersTable {
   password_hash: string;
   disabled_at: number | null;
   created_at: number;
+  /** When the profile (name, email) last changed: the `updated_at` claim. */
+  updated_at: number;
+  /** 1 once the address is known to be the user's (`email_verified`). */
+  email_verified: number;
 }
 
 export interface MembershipsTable {
@@ -52,6 +56,8 @@ export interface ClientsTable {
   /** Seconds (0: off); see Client.refreshGrace. */
   refresh_grace: number;
   require_pkce: number;
+  /** The `alg` of the client's ID Tokens. */
+  id_token_alg: string;
   created_at: number;
   updated_at: number;
 }
@@ -72,6 +78,8 @@ export interface SigningKeysTable {
   activates_at: number;
   /** Leaves the JWKS after this time; null while no successor has been activated. */
   publish_until: number | null;
+  /** `access`, or `id-token` for a key that signs only ID Tokens (see SigningKey.purpose). */
+  purpose: string;
 }
 
 export interface RefreshTokensTable {
@@ -92,6 +100,10 @@ export interface RefreshTokensTable {
   /** Set when the token is redeemed for a successor. */
   rotated_at: number | null;
   revoked_at: number | null;
+  /** The login's time, copied to every member (null: not an OpenID Connect grant). */
+  auth_time: number | null;
+  /** The login session's `sid`, copied to every member. */
+  sid: string | null;
 }
 
 export interface AuthorizationCodesTable {
@@ -110,6 +122,9 @@ export interface AuthorizationCodesTable {
   created_at: number;
   expires_at: number;
   consumed_at: number | null;
+  nonce: string | null;
+  auth_time: number | null;
+  sid: string | null;
 }
 
 export interface RevokedTokensTable {

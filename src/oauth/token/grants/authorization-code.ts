@@ -101,12 +101,13 @@ export const authorizationCodeGrant: Grant = {
       client,
       dialect,
       userId: code.userId,
-      email: subject.email,
+      user: subject.user,
       tenantId: code.tenantId,
       scopes,
       echoScope: scopes.join(' '),
       audience,
       grantId: code.grantId,
+      login: { authTime: code.authTime, sid: code.sid, nonce: code.nonce },
     });
 
     if (!(await deps.store.consumeAuthorizationCode(codeHash, client.id, now, refreshRow)))

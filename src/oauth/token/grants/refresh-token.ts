@@ -79,7 +79,7 @@ export const refreshToken: Grant = {
       client,
       dialect,
       userId: token.userId,
-      email: subject.email,
+      user: subject.user,
       tenantId: token.tenantId,
       scopes,
       echoScope: scopes.join(' '),
@@ -90,6 +90,8 @@ export const refreshToken: Grant = {
         expiresAt: token.expiresAt,
         scope: token.scope,
       },
+      // Core §12.2: the refreshed ID Token keeps the original auth_time and carries no nonce.
+      login: { authTime: token.authTime, sid: token.sid },
     });
 
     const redeemed = await deps.store.redeemRefreshToken(token, refreshRow, now, {

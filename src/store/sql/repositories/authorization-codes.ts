@@ -19,6 +19,9 @@ function toCode(r: Selectable<AuthorizationCodesTable>): AuthorizationCode {
     createdAt: r.created_at,
     expiresAt: r.expires_at,
     consumedAt: r.consumed_at,
+    nonce: r.nonce,
+    authTime: r.auth_time,
+    sid: r.sid,
   };
 }
 
@@ -43,6 +46,9 @@ export async function insertAuthorizationCode(
       created_at: c.createdAt,
       expires_at: c.expiresAt,
       consumed_at: c.consumedAt,
+      nonce: c.nonce,
+      auth_time: c.authTime,
+      sid: c.sid,
     })
     .execute();
 }

@@ -38,6 +38,7 @@ async function withTenants(
     refreshTokenTtl: r.refresh_token_ttl,
     refreshGrace: r.refresh_grace,
     requirePkce: r.require_pkce === 1,
+    idTokenAlg: r.id_token_alg,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));
@@ -75,6 +76,7 @@ export async function createClient(db: Kysely<Database>, c: NewClient): Promise<
           refresh_token_ttl: c.refreshTokenTtl,
           refresh_grace: c.refreshGrace,
           require_pkce: c.requirePkce ? 1 : 0,
+          id_token_alg: c.idTokenAlg,
           created_at: c.createdAt,
           updated_at: c.updatedAt,
         })
@@ -101,6 +103,7 @@ export async function updateClient(
     ...(p.refreshTokenTtl !== undefined && { refresh_token_ttl: p.refreshTokenTtl }),
     ...(p.refreshGrace !== undefined && { refresh_grace: p.refreshGrace }),
     ...(p.requirePkce !== undefined && { require_pkce: p.requirePkce ? 1 : 0 }),
+    ...(p.idTokenAlg !== undefined && { id_token_alg: p.idTokenAlg }),
   };
   await mapConstraintErrors(`client ${id}`, () =>
     db.transaction().execute(async (trx) => {

@@ -17,7 +17,7 @@ type Engine = 'sqlite' | 'postgres';
 /** refresh_tokens' columns, in the order `columnValues` lists them. */
 const COLUMNS = sql.raw(
   'id, token_hash, family_id, parent_id, client_id, user_id, tenant_id, scope, audience, ' +
-    'created_at, expires_at, idle_expires_at, rotated_at, revoked_at',
+    'created_at, expires_at, idle_expires_at, rotated_at, revoked_at, auth_time, sid',
 );
 
 /** A row's values in the order of COLUMNS, each cast to its column's type when `cast`. */
@@ -39,6 +39,8 @@ function columnValues(t: RefreshToken, cast: boolean) {
     bigint(t.idleExpiresAt),
     bigint(t.rotatedAt),
     bigint(t.revokedAt),
+    bigint(t.authTime),
+    text(t.sid),
   ]);
 }
 
@@ -80,6 +82,8 @@ export async function findRefreshToken(
       idleExpiresAt: r.idle_expires_at,
       rotatedAt: r.rotated_at,
       revokedAt: r.revoked_at ?? r.grant_revoked_at,
+      authTime: r.auth_time,
+      sid: r.sid,
     }
   );
 }

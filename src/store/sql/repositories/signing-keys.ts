@@ -13,6 +13,7 @@ export async function insertSigningKey(db: Kysely<Database>, k: SigningKey): Pro
       created_at: k.createdAt,
       activates_at: k.activatesAt,
       publish_until: k.publishUntil,
+      purpose: k.purpose,
     })
     .execute();
 }
@@ -36,6 +37,7 @@ export async function listSigningKeys(db: Kysely<Database>): Promise<SigningKey[
     createdAt: r.created_at,
     activatesAt: r.activates_at,
     publishUntil: r.publish_until,
+    purpose: r.purpose === 'id-token' ? 'id-token' : 'access',
   }));
 }
 

@@ -23,6 +23,8 @@ async function withTenants(db: Kysely<Database>, rows: Selectable<UsersTable>[])
     passwordHash: r.password_hash,
     disabledAt: r.disabled_at,
     createdAt: r.created_at,
+    updatedAt: r.updated_at,
+    emailVerified: r.email_verified === 1,
     tenants: memberships.filter((m) => m.user_id === r.id).map((m) => m.tenant_id),
   }));
 }
@@ -43,6 +45,8 @@ export async function createUser(
           password_hash: u.passwordHash,
           disabled_at: u.disabledAt,
           created_at: u.createdAt,
+          updated_at: u.updatedAt,
+          email_verified: u.emailVerified ? 1 : 0,
         })
         .execute();
       if (tenantIds.length > 0) {
