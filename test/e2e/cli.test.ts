@@ -611,6 +611,21 @@ describe('management commands', { timeout: 900_000 }, () => {
       assert.equal(jsonObject(await ws.cli(['--json', 'client', 'show', id]))['refresh_grace'], 0);
     });
 
+    test('--id-token-alg takes an algorithm the keystore signs with; anything else is refused', async () => {
+      const id = generated['client_id'] as string;
+      const show = async () => jsonObject(await ws.cli(['--json', 'client', 'show', id]));
+      assert.equal((await show())['id_token_alg'], 'RS256');
+      const set = async (value: string) =>
+        jsonObject(await ws.cli(['--json', 'client', 'update', id, '--id-token-alg', value]));
+      assert.equal((await set('EdDSA'))['id_token_alg'], 'EdDSA');
+      for (const bad of ['HS256', 'none', 'es256'])
+        oneLineError(
+          await ws.cli(['client', 'update', id, '--id-token-alg', bad]),
+          /ID Token algorithm/,
+        );
+      assert.equal((await set('RS256'))['id_token_alg'], 'RS256');
+    });
+
     test('rotate-secret --grace keeps the old secret working; without it the old one stops', async () => {
       const id = generated['client_id'] as string;
       const original = generated['client_secret'] as string;

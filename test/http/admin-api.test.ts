@@ -223,6 +223,30 @@ describe('admin API /admin/v1', () => {
     assert.equal((await call('GET', '/clients/grace')).json().refresh_grace, 0);
   });
 
+  test('clients: id_token_alg is one the keystore signs with (default RS256)', async () => {
+    const created = await call('POST', '/clients', { name: 'OIDC', client_id: 'oidc' });
+    assert.equal(created.json().id_token_alg, 'RS256');
+    const ed = await call('POST', '/clients', {
+      name: 'OIDC EdDSA',
+      client_id: 'oidc-ed',
+      id_token_alg: 'EdDSA',
+    });
+    assert.equal(ed.statusCode, 201, ed.body);
+    assert.equal(ed.json().id_token_alg, 'EdDSA');
+    for (const value of ['PS256', 'ES256', 'RS256']) {
+      const res = await call('PATCH', '/clients/oidc', { id_token_alg: value });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.json().id_token_alg, value);
+    }
+    for (const value of ['HS256', 'none', 'rs256', '', 256, null]) {
+      const res = await call('PATCH', '/clients/oidc', { id_token_alg: value });
+      assert.equal(res.statusCode, 400, `${JSON.stringify(value)}: ${res.body}`);
+      assert.equal(res.json().error, 'invalid_request');
+      assert.match(res.json().error_description, /^id_token_alg: /);
+    }
+    assert.equal((await call('GET', '/clients/oidc')).json().id_token_alg, 'RS256');
+  });
+
   test('keys: list and rotate', async () => {
     const before = (await call('GET', '/keys')).json() as { status: string }[];
     assert.equal(before.length, 1);

@@ -280,6 +280,58 @@ describe('Cisco Spaces activation, end to end', () => {
     assert.equal(payload['email'], undefined);
   });
 
+  test('the app signs in with OpenID Connect too: an ID Token for spaces:<tenant>, no email claims', async () => {
+    const res = await browserGet(
+      t,
+      customer,
+      authorizeUrl({
+        client_id: 'acme-app',
+        redirect_uri: APP_CALLBACK,
+        response_type: 'code',
+        scope: 'openid profile email',
+        nonce: 'n-launch',
+        prompt: 'none',
+      }),
+    );
+    const tokenRes = await formTokenRequest(t, {
+      grant_type: 'authorization_code',
+      code: codeOf(redirectOf(res)),
+      redirect_uri: APP_CALLBACK,
+      client_id: 'acme-app',
+      client_secret: 'acme-app-secret-0123456789',
+    });
+    assert.equal(tokenRes.statusCode, 200, tokenRes.body);
+    const body = tokenRes.json<Record<string, unknown>>();
+    const idToken = decodeJwt(body['id_token'] as string);
+    const [session] = await t.rows<{ created_at: number }>(
+      "select created_at from sessions where subject = 'spaces:acme'",
+    );
+    assert.deepEqual(Object.keys(idToken).sort(), [
+      'at_hash',
+      'aud',
+      'auth_time',
+      'exp',
+      'iat',
+      'iss',
+      'nonce',
+      'sid',
+      'sub',
+      'tenant_id',
+    ]);
+    assert.equal(idToken.sub, 'spaces:acme');
+    assert.equal(idToken.aud, 'acme-app');
+    assert.equal(idToken['tenant_id'], 'acme');
+    assert.equal(idToken['nonce'], 'n-launch');
+    assert.equal(idToken['auth_time'], session?.created_at);
+    const userinfo = await t.app.inject({
+      method: 'GET',
+      url: '/oauth/userinfo',
+      headers: { authorization: `Bearer ${body['access_token'] as string}` },
+    });
+    assert.equal(userinfo.statusCode, 200, userinfo.body);
+    assert.deepEqual(userinfo.json(), { sub: 'spaces:acme', tenant_id: 'acme' });
+  });
+
   test('the launch session is for its tenant only: the picker never offers another', async () => {
     // alice's browser (two tenants) still gets a picker; the launch browser never does.
     const res = await browserGet(
