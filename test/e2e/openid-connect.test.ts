@@ -214,6 +214,18 @@ describe('OpenID Connect', () => {
       ['a negative max_age', { max_age: '-1' }, 'invalid_request'],
       ['a nonce over 512 characters', { nonce: 'n'.repeat(513) }, 'invalid_request'],
       ['an id_token_hint that is not a JWT', { id_token_hint: 'not-a-jwt' }, 'invalid_request'],
+      [
+        'an unsigned id_token_hint (alg none)',
+        {
+          id_token_hint: `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from('{"sub":"x"}').toString('base64url')}.`,
+        },
+        'invalid_request',
+      ],
+      [
+        'an id_token_hint over 8 KiB',
+        { id_token_hint: `a.${'b'.repeat(9000)}.c` },
+        'invalid_request',
+      ],
       ['a scope the client lacks', { scope: 'openid admin' }, 'invalid_scope'],
       ['prompt=none without a session', { prompt: 'none' }, 'login_required'],
     ];
