@@ -306,6 +306,22 @@ describe('OpenID Connect', () => {
       assertErrorRedirect(redirected(await browser.get(url.toString())), 'login_required', state);
     });
 
+    test('a hint for someone else, then a login as a third user: the picker leads to a code', async () => {
+      const { url, state } = await request({ id_token_hint: erinIdToken });
+      const fresh = new Browser(t.url);
+      const page = await fresh.get(url.toString());
+      assert.ok(isLoginPage(page));
+      const picker = await fresh.post({
+        ...formState(page.body),
+        email: gail.email,
+        password: gail.password,
+      });
+      assert.deepEqual(pickerTenants(picker), ['acme', 'beta']);
+      const location = redirected(await fresh.post({ ...formState(picker.body), tenant: 'beta' }));
+      assert.equal(location.searchParams.get('state'), state);
+      assert.equal(typeof location.searchParams.get('code'), 'string');
+    });
+
     test('an expired id_token_hint still names its subject', async () => {
       t.clock.advance(3700);
       try {

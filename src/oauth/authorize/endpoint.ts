@@ -275,6 +275,19 @@ function sessionSatisfies(req: AuthorizationRequest, session: Session, now: numb
   return req.hintSubject === undefined || req.hintSubject === session.subject;
 }
 
+/**
+ * The request once the password was typed: whoever the `id_token_hint` named, the user has
+ * now said who they are, so the tenant picker that may follow must not send them back.
+ */
+function answeredByLogin(req: AuthorizationRequest): AuthorizationRequest {
+  if (req.hintSubject === undefined) return req;
+  const answered: { -readonly [K in keyof AuthorizationRequest]: AuthorizationRequest[K] } = {
+    ...req,
+  };
+  delete answered.hintSubject;
+  return answered;
+}
+
 /** Core §3.1.2.1 `id_token_hint`: its subject, once the hint is shown to be ours and the client's. */
 async function withHint(
   deps: OAuthDeps,
@@ -459,7 +472,7 @@ export function authorizePost(
         subject: user.id,
         tenantId: null,
       });
-      return continueWithSession(deps, request, reply, client, checked, session);
+      return continueWithSession(deps, request, reply, client, answeredByLogin(checked), session);
     }
     const session = await currentSession(deps, request);
     if (!session || !sessionSatisfies(checked, session, deps.clock()))
