@@ -90,6 +90,14 @@ describe('Cisco Spaces activation, end to end', () => {
       name: 'Acme app',
       grants: ['authorization_code'],
       redirectUris: [APP_CALLBACK],
+      tenants: ['acme'],
+    });
+    await t.client({
+      clientId: 'any-app',
+      secret: 'any-app-secret-0123456789',
+      name: 'An app of no tenant',
+      grants: ['authorization_code'],
+      redirectUris: [APP_CALLBACK],
     });
   });
   after(async () => {
@@ -330,6 +338,23 @@ describe('Cisco Spaces activation, end to end', () => {
     });
     assert.equal(userinfo.statusCode, 200, userinfo.body);
     assert.deepEqual(userinfo.json(), { sub: 'spaces:acme', tenant_id: 'acme' });
+  });
+
+  test('an OpenID Connect client not bound to the launch tenant gets no prompt-free sign-in', async () => {
+    const query = {
+      client_id: 'any-app',
+      redirect_uri: APP_CALLBACK,
+      response_type: 'code',
+      scope: 'openid',
+      state: 'st-any',
+    };
+    const quiet = redirectOf(
+      await browserGet(t, customer, authorizeUrl({ ...query, prompt: 'none' })),
+    );
+    assert.equal(quiet.searchParams.get('error'), 'login_required');
+    assert.equal(quiet.searchParams.get('state'), 'st-any');
+    assert.equal(quiet.searchParams.get('iss'), ISSUER);
+    assert.ok(isLoginPage(await browserGet(t, customer, authorizeUrl(query))));
   });
 
   test('the launch session is for its tenant only: the picker never offers another', async () => {

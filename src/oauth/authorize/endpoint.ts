@@ -266,9 +266,22 @@ function queryParams(request: FastifyRequest): Record<string, string> {
 /**
  * Whether the login session may answer this request without a password: not with
  * `prompt=login` (or `max_age=0`) unless it was opened after the request, not when its
- * login is older than `max_age`, not for another subject than the `id_token_hint`'s.
+ * login is older than `max_age`, not for another subject than the `id_token_hint`'s, and a
+ * Cisco Spaces launch session signs in with OpenID Connect only the clients bound to its
+ * tenant (DESIGN §6: an ID Token asserts the tenant to the tenant's own apps alone).
  */
-function sessionSatisfies(req: AuthorizationRequest, session: Session, now: number): boolean {
+function sessionSatisfies(
+  req: AuthorizationRequest,
+  client: Client,
+  session: Session,
+  now: number,
+): boolean {
+  if (
+    session.userId === null &&
+    isOpenIdRequest(req.scopes) &&
+    !client.tenants.some((t) => t.id === session.tenantId)
+  )
+    return false;
   if (req.forceLogin && (req.requestedAt === undefined || session.createdAt < req.requestedAt))
     return false;
   if (req.maxAge !== undefined && now - session.createdAt > req.maxAge) return false;
@@ -337,7 +350,7 @@ export function authorizeGet(
     );
     // A password is asked for on this page view: a session never satisfies prompt=login here.
     const session = req.forceLogin ? undefined : await currentSession(deps, request);
-    if (session && sessionSatisfies(req, session, now))
+    if (session && sessionSatisfies(req, client, session, now))
       return continueWithSession(deps, request, reply, client, req, session);
     if (req.promptNone)
       throw new RedirectableError(
@@ -475,7 +488,7 @@ export function authorizePost(
       return continueWithSession(deps, request, reply, client, answeredByLogin(checked), session);
     }
     const session = await currentSession(deps, request);
-    if (!session || !sessionSatisfies(checked, session, deps.clock()))
+    if (!session || !sessionSatisfies(checked, client, session, deps.clock()))
       return showLogin(deps, request, reply, client, checked);
     return continueWithSession(deps, request, reply, client, checked, session, form['tenant']);
   });
