@@ -812,6 +812,36 @@ forEachEngine('store contract', (t, engine) => {
       assert.deepEqual(await t().store.findRefreshToken('hash-r2'), next);
     });
 
+    it('lists the live refresh families of a login session, once each', async () => {
+      const inSession = { sid: 's1', authTime: T0 };
+      await t().store.insertRefreshToken(refreshToken('a1', { familyId: 'f-a', ...inSession }));
+      await t().store.insertRefreshToken(
+        refreshToken('a2', { familyId: 'f-a', parentId: 'a1', ...inSession }),
+      );
+      await t().store.insertRefreshToken(
+        refreshToken('b1', {
+          familyId: 'f-b',
+          clientId: 'client-2',
+          scope: 'openid offline_access',
+          expiresAt: T0 + DAY,
+          ...inSession,
+        }),
+      );
+      await t().store.insertRefreshToken(refreshToken('c1', { familyId: 'f-c', sid: 's2' }));
+      await t().store.insertRefreshToken(refreshToken('d1', { familyId: 'f-d', ...inSession }));
+      await t().store.revokeRefreshFamily('f-d', T0 + 1, T0 + DAY);
+      assert.deepEqual(await t().store.listSessionRefreshFamilies('s1'), [
+        { familyId: 'f-a', clientId: 'client-1', expiresAt: T0 + 30 * DAY, scope: 'read write' },
+        {
+          familyId: 'f-b',
+          clientId: 'client-2',
+          expiresAt: T0 + DAY,
+          scope: 'openid offline_access',
+        },
+      ]);
+      assert.deepEqual(await t().store.listSessionRefreshFamilies('s3'), []);
+    });
+
     it('rotates a live token exactly once', async () => {
       await t().store.insertRefreshToken(refreshToken('r1'));
       assert.equal(await t().store.rotateRefreshToken('hash-r1', T0 + 10), true);

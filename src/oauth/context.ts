@@ -45,6 +45,7 @@ export type OAuthStore = Pick<
   | 'insertRefreshToken'
   | 'findRefreshToken'
   | 'redeemRefreshToken'
+  | 'listSessionRefreshFamilies'
   | 'revokeRefreshFamily'
   | 'revokeAccessToken'
   | 'isAccessTokenRevoked'

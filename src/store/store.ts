@@ -119,7 +119,10 @@ export interface RefreshToken {
   readonly idleExpiresAt: number;
   readonly rotatedAt: number | null;
   readonly revokedAt: number | null;
-  /** The login behind an OpenID Connect grant (refreshed ID Tokens keep it); else null. */
+  /**
+   * The login behind a grant of the authorization-code flow (refreshed ID Tokens keep it;
+   * ending the session revokes the family unless it holds `offline_access`); else null.
+   */
   readonly authTime: number | null;
   readonly sid: string | null;
 }
@@ -146,7 +149,7 @@ export interface AuthorizationCode {
   readonly createdAt: number;
   readonly expiresAt: number;
   readonly consumedAt: number | null;
-  /** OpenID Connect: the request's `nonce`, and the login session's time and `sid`. */
+  /** The OpenID Connect request's `nonce`, and the login session's time and `sid`. */
   readonly nonce: string | null;
   readonly authTime: number | null;
   readonly sid: string | null;
@@ -316,6 +319,13 @@ export interface Store {
     now: number,
     successor: RefreshToken,
   ): Promise<boolean>;
+  /**
+   * The refresh families issued in the login session `sid` that are not revoked, one entry
+   * per family (its client, absolute expiry and scope), for ending the session.
+   */
+  listSessionRefreshFamilies(
+    sid: string,
+  ): Promise<{ familyId: string; clientId: string; expiresAt: number; scope: string }[]>;
   /** Revokes every token of the family and records the grant as revoked; idempotent. */
   revokeRefreshFamily(familyId: string, now: number, grantExpiresAt: number): Promise<void>;
 

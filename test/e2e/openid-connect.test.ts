@@ -62,6 +62,14 @@ class Browser {
     return this.send(url, { method: 'GET' });
   }
 
+  logout(csrf: string): Promise<Answer> {
+    return this.send('/oauth/logout', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrf }).toString(),
+    });
+  }
+
   post(form: Record<string, string>): Promise<Answer> {
     return this.send('/oauth/authorize', {
       method: 'POST',
@@ -735,6 +743,46 @@ describe('OpenID Connect', () => {
       assert.deepEqual(Object.keys(body).sort(), ['access_token', 'scope', 'token_type']);
       assert.equal(body['scope'], 'acme');
     });
+  });
+
+  test('ending the session revokes its refresh tokens, except those with offline_access', async () => {
+    const browser = new Browser(t.url);
+    const offline = await request({ scope: 'openid offline_access' });
+    const offlineCode = (await signIn(browser, offline.url)).searchParams.get('code') as string;
+    const kept = (await redeem(offlineCode, offline.verifier)).body;
+    const online = await request({ scope: '' });
+    const onlineCode = (await signIn(browser, online.url)).searchParams.get('code') as string;
+    const ended = (await redeem(onlineCode, online.verifier)).body;
+    assert.equal(typeof kept['refresh_token'], 'string');
+    assert.equal(typeof ended['refresh_token'], 'string');
+
+    // Any of our pages hands out the CSRF token the logout form posts.
+    const page = await browser.get((await request({ prompt: 'login' })).url.toString());
+    assert.equal((await browser.logout(formState(page.body).csrf)).status, 200);
+
+    const refresh = async (token: unknown) => {
+      const res = await fetch(new URL('/oauth/token', t.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: token as string,
+          client_id: RP.id,
+          client_secret: RP.secret,
+        }).toString(),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const dead = await refresh(ended['refresh_token']);
+    assert.equal(dead.status, 400);
+    assert.equal(dead.body['error'], 'invalid_grant');
+    const userinfo = await fetch(new URL('/oauth/userinfo', t.url), {
+      headers: { authorization: `Bearer ${ended['access_token'] as string}` },
+    });
+    assert.equal(userinfo.status, 401, 'its access token goes with it');
+    const alive = await refresh(kept['refresh_token']);
+    assert.equal(alive.status, 200);
+    assert.equal(typeof alive.body['id_token'], 'string');
   });
 
   test('the discovery document: the RFC 8414 one plus the OpenID Provider fields', async () => {

@@ -92,7 +92,6 @@ async function issueCode(
 ) {
   const code = authorizationCode();
   const now = deps.clock();
-  const openid = isOpenIdRequest(req.scopes);
   await deps.store.insertAuthorizationCode({
     codeHash: deps.crypto.hashSecret(code),
     clientId: req.clientId,
@@ -108,9 +107,10 @@ async function issueCode(
     createdAt: now,
     expiresAt: now + deps.config.codeTtl,
     consumedAt: null,
-    nonce: openid ? (req.nonce ?? null) : null,
-    authTime: openid ? session.createdAt : null,
-    sid: openid ? sessionSid(session) : null,
+    nonce: isOpenIdRequest(req.scopes) ? (req.nonce ?? null) : null,
+    // Every code: its refresh family is the session's to end (DESIGN §6).
+    authTime: session.createdAt,
+    sid: sessionSid(session),
   });
   await redirectTo(deps, reply, req.redirectUri, { code, state: req.state });
 }

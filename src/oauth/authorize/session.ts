@@ -4,6 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OAuthDeps } from '../context.js';
 import type { Session } from '../../store/store.js';
 import { opaqueToken } from '../../tokens/opaque.js';
+import { sessionSid } from '../oidc.js';
+import { familyRevocationExpiry } from '../token/issue.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 export const CSRF_COOKIE = 'tessera_csrf';
@@ -50,13 +52,38 @@ export async function currentSession(
   return deps.store.findSession(deps.crypto.hashSecret(id), deps.clock());
 }
 
+/**
+ * DESIGN §6: the refresh tokens issued in a login session end with it, unless they hold
+ * `offline_access` (the grant an RP asked to outlive the session). Each family is revoked
+ * as a replay would revoke it, its access tokens with it.
+ */
+async function revokeSessionGrants(deps: OAuthDeps, idHash: string): Promise<void> {
+  const now = deps.clock();
+  for (const family of await deps.store.listSessionRefreshFamilies(sessionSid({ idHash }))) {
+    if (family.scope.split(' ').includes('offline_access')) continue;
+    const client = await deps.clients.get(family.clientId);
+    const dialect = client && deps.dialects.get(client.dialect);
+    // A deleted client's tokens already fail; there is nothing to bound the revocation by.
+    if (!client || !dialect) continue;
+    await deps.store.revokeRefreshFamily(
+      family.familyId,
+      now,
+      familyRevocationExpiry(deps, client, dialect, family.expiresAt),
+    );
+  }
+}
+
 export async function endSession(
   deps: OAuthDeps,
   request: FastifyRequest,
   reply: FastifyReply,
 ): Promise<void> {
   const id = request.cookies[SESSION_COOKIE];
-  if (id && id.length <= 256) await deps.store.endSession(deps.crypto.hashSecret(id), deps.clock());
+  if (id && id.length <= 256) {
+    const idHash = deps.crypto.hashSecret(id);
+    await deps.store.endSession(idHash, deps.clock());
+    await revokeSessionGrants(deps, idHash);
+  }
   reply.clearCookie(SESSION_COOKIE, {
     path: '/',
     httpOnly: true,

@@ -68,6 +68,7 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     rotateRefreshToken: (h, now, next) => refresh.rotateRefreshToken(db, engine, h, now, next),
     replaceUnusedSuccessor: (id, since, now, next) =>
       refresh.replaceUnusedSuccessor(db, engine, id, since, now, next),
+    listSessionRefreshFamilies: (sid) => refresh.listSessionRefreshFamilies(db, sid),
     revokeRefreshFamily: (f, now, exp) => refresh.revokeRefreshFamily(db, f, now, exp),
 
     insertAuthorizationCode: (c) => codes.insertAuthorizationCode(db, c),

@@ -7,7 +7,8 @@ import { type Kysely, sql } from 'kysely';
 //   `id_token_alg` had none, which never signs access tokens. Existing keys are `access`.
 // - authorization_codes.nonce / auth_time / sid and refresh_tokens.auth_time / sid: what an
 //   ID Token needs from the authorization (Core §3.1.3.6, §12.2: a refreshed ID Token keeps
-//   the original auth_time). Null for codes and tokens issued before this migration.
+//   the original auth_time), and the session whose end revokes the refresh families issued
+//   in it without offline_access (indexed). Null for codes and tokens from before.
 // - users.updated_at / email_verified: the `profile` and `email` claims. updated_at starts at
 //   created_at; email_verified starts false (no flow verifies an address yet: DESIGN §7).
 
@@ -26,6 +27,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('authorization_codes').addColumn('auth_time', 'bigint').execute();
   await db.schema.alterTable('refresh_tokens').addColumn('auth_time', 'bigint').execute();
   await db.schema.alterTable('refresh_tokens').addColumn('sid', 'text').execute();
+  // Ending a session finds the refresh families issued in it.
+  await db.schema
+    .createIndex('refresh_tokens_sid_idx')
+    .on('refresh_tokens')
+    .column('sid')
+    .execute();
   await db.schema
     .alterTable('users')
     .addColumn('updated_at', 'bigint', (c) => c.notNull().defaultTo(0))
@@ -40,6 +47,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('users').dropColumn('email_verified').execute();
   await db.schema.alterTable('users').dropColumn('updated_at').execute();
+  await db.schema.dropIndex('refresh_tokens_sid_idx').execute();
   await db.schema.alterTable('refresh_tokens').dropColumn('sid').execute();
   await db.schema.alterTable('refresh_tokens').dropColumn('auth_time').execute();
   for (const column of ['auth_time', 'sid', 'nonce'] as const) {

@@ -164,6 +164,27 @@ export async function replaceUnusedSuccessor(
   return consumeThenInsert(db, engine, reclamation(parentId, rotatedSince, now), successor);
 }
 
+export async function listSessionRefreshFamilies(
+  db: Kysely<Database>,
+  sid: string,
+): Promise<{ familyId: string; clientId: string; expiresAt: number; scope: string }[]> {
+  // Every member of a family carries the family's client, expiry and scope.
+  const rows = await db
+    .selectFrom('refresh_tokens')
+    .select(['family_id', 'client_id', 'expires_at', 'scope'])
+    .distinct()
+    .where('sid', '=', sid)
+    .where('revoked_at', 'is', null)
+    .orderBy('family_id')
+    .execute();
+  return rows.map((r) => ({
+    familyId: r.family_id,
+    clientId: r.client_id,
+    expiresAt: r.expires_at,
+    scope: r.scope,
+  }));
+}
+
 export async function revokeRefreshFamily(
   db: Kysely<Database>,
   familyId: string,
