@@ -274,6 +274,26 @@ describe('OpenID Connect', () => {
       const { url, state } = await request({ prompt: 'none', id_token_hint: edToken });
       assertErrorRedirect(redirected(await browser.get(url.toString())), 'invalid_request', state);
     });
+
+    test('an access token is no hint, even one whose aud names the client → invalid_request', async () => {
+      // Same keys, issuer and audience: only the header's typ (at+jwt) tells it from an ID Token.
+      const self = { id: 'self-audience-rp', secret: 'self-audience-secret-0123' };
+      await t.client({
+        clientId: self.id,
+        secret: self.secret,
+        audience: self.id,
+        grants: ['authorization_code'],
+        redirectUris: [REDIRECT],
+        requirePkce: true,
+      });
+      const first = await request({}, self.id);
+      const browser = new Browser(t.url);
+      const code = (await signIn(browser, first.url)).searchParams.get('code') as string;
+      const accessToken = (await redeem(code, first.verifier, self)).body['access_token'] as string;
+      assert.deepEqual(decodeJwt(accessToken).aud, [self.id, t.url]);
+      const { url, state } = await request({ prompt: 'none', id_token_hint: accessToken }, self.id);
+      assertErrorRedirect(redirected(await browser.get(url.toString())), 'invalid_request', state);
+    });
   });
 
   describe('prompt, max_age, login_hint, id_token_hint', () => {
