@@ -8,6 +8,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { type Kysely, sql } from 'kysely';
 import { up as upRefreshGraceSeconds } from '../src/store/sql/migrations/0006_refresh_grace_seconds.js';
 import * as openidConnect from '../src/store/sql/migrations/0008_openid_connect.js';
+import * as logout from '../src/store/sql/migrations/0009_logout.js';
 import type { Database } from '../src/store/sql/schema.js';
 import {
   type AuthorizationCode,
@@ -68,6 +69,8 @@ function newClient(id: string, overrides: Partial<NewClient> = {}): NewClient {
     refreshGrace: 0,
     requirePkce: false,
     idTokenAlg: 'RS256',
+    postLogoutRedirectUris: [],
+    backchannelLogoutUri: null,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
@@ -513,6 +516,8 @@ forEachEngine('store contract', (t, engine) => {
         refreshGrace: 30,
         requirePkce: true,
         idTokenAlg: 'ES256',
+        postLogoutRedirectUris: ['https://app.example/bye', 'http://127.0.0.1:8080/out?a=1'],
+        backchannelLogoutUri: 'https://app.example/backchannel',
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
       });
@@ -540,6 +545,8 @@ forEachEngine('store contract', (t, engine) => {
         refreshGrace: 30,
         requirePkce: true,
         idTokenAlg: 'ES256',
+        postLogoutRedirectUris: ['https://app.example/bye', 'http://127.0.0.1:8080/out?a=1'],
+        backchannelLogoutUri: 'https://app.example/backchannel',
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
       };
@@ -565,6 +572,24 @@ forEachEngine('store contract', (t, engine) => {
       assert.deepEqual(got?.redirectUris, []);
       assert.equal(got?.requirePkce, true);
       assert.equal(got?.refreshGrace, 0);
+      assert.deepEqual(got?.postLogoutRedirectUris, []);
+      assert.equal(got?.backchannelLogoutUri, null);
+    });
+
+    it('migration 0009 gives existing clients no logout URIs, and goes down cleanly', async () => {
+      const db = t().db as unknown as Kysely<unknown>;
+      await logout.down(db);
+      await sql`INSERT INTO clients (id, name, secret_hash, previous_secret_hash, previous_secret_expires_at,
+          dialect, grants, redirect_uris, scopes, audience, access_token_ttl, refresh_token_ttl,
+          refresh_grace, require_pkce, created_at, updated_at)
+        VALUES ('old', 'Old', NULL, NULL, NULL, 'standard', '["authorization_code"]', '[]', '[]',
+          NULL, NULL, NULL, 0, 1, ${T0}, ${T0})`.execute(db);
+      await logout.up(db);
+      const got = await t().store.getClient('old');
+      assert.deepEqual(got?.postLogoutRedirectUris, []);
+      assert.equal(got?.backchannelLogoutUri, null);
+      await t().store.updateClient('old', { backchannelLogoutUri: null, updatedAt: T0 + 1 });
+      assert.equal((await t().store.getClient('old'))?.backchannelLogoutUri, null);
     });
 
     it('lists clients ordered by id, each with its own bindings', async () => {
@@ -622,6 +647,8 @@ forEachEngine('store contract', (t, engine) => {
         audience: null,
         refreshGrace: 10,
         idTokenAlg: 'EdDSA',
+        postLogoutRedirectUris: ['https://cb.example/bye'],
+        backchannelLogoutUri: 'https://cb.example/bc',
         updatedAt: T0 + 50,
       });
       const expected: Client = {
@@ -633,6 +660,8 @@ forEachEngine('store contract', (t, engine) => {
         audience: null,
         refreshGrace: 10,
         idTokenAlg: 'EdDSA',
+        postLogoutRedirectUris: ['https://cb.example/bye'],
+        backchannelLogoutUri: 'https://cb.example/bc',
         updatedAt: T0 + 50,
       };
       assert.deepEqual(updated, expected);

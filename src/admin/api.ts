@@ -73,6 +73,8 @@ function clientInput(b: z.output<typeof ADMIN_BODIES.ClientUpdate>) {
     refreshGrace: b.refresh_grace,
     requirePkce: b.require_pkce,
     idTokenAlg: b.id_token_alg,
+    postLogoutRedirectUris: b.post_logout_redirect_uris,
+    backchannelLogoutUri: b.backchannel_logout_uri,
     branding: brandingInput(b),
   };
 }

@@ -79,6 +79,15 @@ const clientBody = z
     id_token_alg: z
       .enum(SIGNING_ALGS)
       .describe('The `alg` of its OpenID Connect ID Tokens (default RS256).'),
+    post_logout_redirect_uris: strings.describe(
+      'Exact `post_logout_redirect_uri` values of RP-Initiated Logout (https, or http on loopback).',
+    ),
+    backchannel_logout_uri: z
+      .string()
+      .max(2048)
+      .describe(
+        'Where Back-Channel Logout POSTs logout tokens (https, or http on loopback; "" clears).',
+      ),
     ...brandFields,
   })
   .partial()

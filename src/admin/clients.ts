@@ -31,6 +31,10 @@ export interface ClientInput {
   readonly requirePkce?: boolean | undefined;
   /** The `alg` of its ID Tokens: one of SIGNING_ALGS (default RS256). */
   readonly idTokenAlg?: string | undefined;
+  /** RP-Initiated Logout targets, exact match; validated like redirect URIs. */
+  readonly postLogoutRedirectUris?: readonly string[] | undefined;
+  /** Back-Channel Logout endpoint (https, or http on loopback); "" clears it on update. */
+  readonly backchannelLogoutUri?: string | undefined;
   /** Page branding (name, logo, colour, support link); wins over the tenant's on the login page. */
   readonly branding?: BrandingInput | undefined;
 }
@@ -72,6 +76,8 @@ export function clientView(c: Client, secret?: string) {
     refresh_grace: c.refreshGrace,
     require_pkce: c.requirePkce,
     id_token_alg: c.idTokenAlg,
+    post_logout_redirect_uris: c.postLogoutRedirectUris,
+    backchannel_logout_uri: c.backchannelLogoutUri,
     created_at: iso(c.createdAt),
     updated_at: iso(c.updatedAt),
   };
@@ -115,6 +121,10 @@ function checkIdTokenAlg(alg: string): SigningAlg {
       `unknown ID Token algorithm "${alg}" (one of ${SIGNING_ALGS.join(', ')})`,
     );
   return alg as SigningAlg;
+}
+
+function checkBackchannelUri(uri: string): string | null {
+  return uri === '' ? null : checkUrl('back-channel logout URI', uri);
 }
 
 function checkGrants(grants: readonly string[]): GrantType[] {
@@ -186,6 +196,10 @@ export async function createClient(
     // RFC 9700 §2.1.1: public clients always use PKCE.
     requirePkce: (input.requirePkce ?? false) || input.public === true,
     idTokenAlg: checkIdTokenAlg(input.idTokenAlg ?? 'RS256'),
+    postLogoutRedirectUris: (input.postLogoutRedirectUris ?? []).map((u) =>
+      checkUrl('post-logout redirect URI', u),
+    ),
+    backchannelLogoutUri: checkBackchannelUri(input.backchannelLogoutUri ?? ''),
     createdAt: now,
     updatedAt: now,
   };
@@ -231,6 +245,14 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
       requirePkce: input.requirePkce || current.secretHash === null,
     }),
     ...(input.idTokenAlg !== undefined && { idTokenAlg: checkIdTokenAlg(input.idTokenAlg) }),
+    ...(input.postLogoutRedirectUris !== undefined && {
+      postLogoutRedirectUris: input.postLogoutRedirectUris.map((u) =>
+        checkUrl('post-logout redirect URI', u),
+      ),
+    }),
+    ...(input.backchannelLogoutUri !== undefined && {
+      backchannelLogoutUri: checkBackchannelUri(input.backchannelLogoutUri),
+    }),
     ...(input.tenants !== undefined && { tenantIds: input.tenants }),
   };
   checkConsistency({ ...current, ...patch });

@@ -37,6 +37,8 @@ interface ClientFlags extends BrandFlags {
   refreshGrace?: number | false;
   requirePkce?: boolean;
   idTokenAlg?: string;
+  postLogoutRedirectUri?: string[];
+  backchannelLogoutUri?: string;
 }
 
 function clientOptions(cmd: Command): Command {
@@ -64,7 +66,13 @@ function clientOptions(cmd: Command): Command {
     .option(
       '--id-token-alg <alg>',
       `alg of its ID Tokens: ${SIGNING_ALGS.join(', ')} (default RS256)`,
-    );
+    )
+    .option(
+      '--post-logout-redirect-uri <uri>',
+      'RP-Initiated Logout target, exact match (repeatable)',
+      collect,
+    )
+    .option('--backchannel-logout-uri <uri>', 'Back-Channel Logout endpoint ("" on update: none)');
 }
 
 function toInput(f: ClientFlags): ClientInput {
@@ -81,6 +89,8 @@ function toInput(f: ClientFlags): ClientInput {
     refreshGrace: f.refreshGrace === false ? 0 : f.refreshGrace,
     requirePkce: f.requirePkce,
     idTokenAlg: f.idTokenAlg,
+    postLogoutRedirectUris: f.postLogoutRedirectUri,
+    backchannelLogoutUri: f.backchannelLogoutUri,
     branding: brandInput(f),
   };
 }

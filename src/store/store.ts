@@ -71,6 +71,10 @@ export interface Client {
   readonly requirePkce: boolean;
   /** The `alg` of its ID Tokens (one of the keystore's SIGNING_ALGS). */
   readonly idTokenAlg: string;
+  /** Exact-match `post_logout_redirect_uri` values of RP-Initiated Logout. */
+  readonly postLogoutRedirectUris: readonly string[];
+  /** Where Back-Channel Logout POSTs logout tokens; null: the client gets none. */
+  readonly backchannelLogoutUri: string | null;
   readonly createdAt: number;
   readonly updatedAt: number;
 }

@@ -626,6 +626,55 @@ describe('management commands', { timeout: 900_000 }, () => {
       assert.equal((await set('RS256'))['id_token_alg'], 'RS256');
     });
 
+    test('--post-logout-redirect-uri (repeatable) and --backchannel-logout-uri are validated like redirect URIs', async () => {
+      const id = generated['client_id'] as string;
+      const updated = jsonObject(
+        await ws.cli([
+          '--json',
+          'client',
+          'update',
+          id,
+          '--post-logout-redirect-uri',
+          'https://app.example/bye',
+          '--post-logout-redirect-uri',
+          'http://127.0.0.1:9000/out',
+          '--backchannel-logout-uri',
+          'https://app.example/bc',
+        ]),
+      );
+      assert.deepEqual(updated['post_logout_redirect_uris'], [
+        'https://app.example/bye',
+        'http://127.0.0.1:9000/out',
+      ]);
+      assert.equal(updated['backchannel_logout_uri'], 'https://app.example/bc');
+      oneLineError(
+        await ws.cli([
+          'client',
+          'update',
+          id,
+          '--post-logout-redirect-uri',
+          'http://app.example/x',
+        ]),
+        /post-logout redirect URI .* must use https/,
+      );
+      oneLineError(
+        await ws.cli(['client', 'update', id, '--backchannel-logout-uri', 'https://a.example/#f']),
+        /back-channel logout URI .* must not have a fragment/,
+      );
+      const cleared = jsonObject(
+        await ws.cli(['--json', 'client', 'update', id, '--backchannel-logout-uri', '']),
+      );
+      assert.equal(cleared['backchannel_logout_uri'], null);
+      assert.equal(
+        (
+          jsonObject(await ws.cli(['--json', 'client', 'show', id]))[
+            'post_logout_redirect_uris'
+          ] as string[]
+        ).length,
+        2,
+      );
+    });
+
     test('rotate-secret --grace keeps the old secret working; without it the old one stops', async () => {
       const id = generated['client_id'] as string;
       const original = generated['client_secret'] as string;

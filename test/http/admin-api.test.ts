@@ -247,6 +247,42 @@ describe('admin API /admin/v1', () => {
     assert.equal((await call('GET', '/clients/oidc')).json().id_token_alg, 'RS256');
   });
 
+  test('clients: logout URIs are absolute https (http on loopback) without fragment; "" clears the back-channel one', async () => {
+    const created = await call('POST', '/clients', { name: 'Logout', client_id: 'logout' });
+    assert.deepEqual(created.json().post_logout_redirect_uris, []);
+    assert.equal(created.json().backchannel_logout_uri, null);
+    const set = await call('PATCH', '/clients/logout', {
+      post_logout_redirect_uris: ['https://app.example/bye', 'http://localhost:3000/out'],
+      backchannel_logout_uri: 'https://app.example/backchannel',
+    });
+    assert.equal(set.statusCode, 200, set.body);
+    assert.deepEqual(set.json().post_logout_redirect_uris, [
+      'https://app.example/bye',
+      'http://localhost:3000/out',
+    ]);
+    assert.equal(set.json().backchannel_logout_uri, 'https://app.example/backchannel');
+    for (const [body, message] of [
+      [{ post_logout_redirect_uris: ['http://app.example/bye'] }, /must use https/],
+      [{ post_logout_redirect_uris: ['https://app.example/bye#x'] }, /fragment/],
+      [{ post_logout_redirect_uris: ['/bye'] }, /not an absolute URL/],
+      [{ post_logout_redirect_uris: 'https://app.example/bye' }, /^post_logout_redirect_uris: /],
+      [{ backchannel_logout_uri: 'http://app.example/bc' }, /must use https/],
+      [{ backchannel_logout_uri: 'x'.repeat(2049) }, /^backchannel_logout_uri: /],
+      [{ backchannel_logout_uri: null }, /^backchannel_logout_uri: /],
+    ] as const) {
+      const res = await call('PATCH', '/clients/logout', body);
+      assert.equal(res.statusCode, 400, `${JSON.stringify(body)}: ${res.body}`);
+      assert.equal(res.json().error, 'invalid_request');
+      assert.match(res.json().error_description, message);
+    }
+    const cleared = await call('PATCH', '/clients/logout', { backchannel_logout_uri: '' });
+    assert.equal(cleared.json().backchannel_logout_uri, null);
+    assert.deepEqual(cleared.json().post_logout_redirect_uris, [
+      'https://app.example/bye',
+      'http://localhost:3000/out',
+    ]);
+  });
+
   test('keys: list and rotate', async () => {
     const before = (await call('GET', '/keys')).json() as { status: string }[];
     assert.equal(before.length, 1);

@@ -18,6 +18,7 @@ import * as m0005 from './migrations/0005_branding.js';
 import * as m0006 from './migrations/0006_refresh_grace_seconds.js';
 import * as m0007 from './migrations/0007_code_redirect_sent.js';
 import * as m0008 from './migrations/0008_openid_connect.js';
+import * as m0009 from './migrations/0009_logout.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scan), so the built package and tsx agree. */
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0006_refresh_grace_seconds': m0006,
   '0007_code_redirect_sent': m0007,
   '0008_openid_connect': m0008,
+  '0009_logout': m0009,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -58,6 +58,9 @@ export interface ClientsTable {
   require_pkce: number;
   /** The `alg` of the client's ID Tokens. */
   id_token_alg: string;
+  /** JSON array of exact RP-Initiated Logout targets. */
+  post_logout_redirect_uris: string;
+  backchannel_logout_uri: string | null;
   created_at: number;
   updated_at: number;
 }

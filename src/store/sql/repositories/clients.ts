@@ -39,6 +39,8 @@ async function withTenants(
     refreshGrace: r.refresh_grace,
     requirePkce: r.require_pkce === 1,
     idTokenAlg: r.id_token_alg,
+    postLogoutRedirectUris: JSON.parse(r.post_logout_redirect_uris) as string[],
+    backchannelLogoutUri: r.backchannel_logout_uri,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));
@@ -77,6 +79,8 @@ export async function createClient(db: Kysely<Database>, c: NewClient): Promise<
           refresh_grace: c.refreshGrace,
           require_pkce: c.requirePkce ? 1 : 0,
           id_token_alg: c.idTokenAlg,
+          post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
+          backchannel_logout_uri: c.backchannelLogoutUri,
           created_at: c.createdAt,
           updated_at: c.updatedAt,
         })
@@ -104,6 +108,12 @@ export async function updateClient(
     ...(p.refreshGrace !== undefined && { refresh_grace: p.refreshGrace }),
     ...(p.requirePkce !== undefined && { require_pkce: p.requirePkce ? 1 : 0 }),
     ...(p.idTokenAlg !== undefined && { id_token_alg: p.idTokenAlg }),
+    ...(p.postLogoutRedirectUris !== undefined && {
+      post_logout_redirect_uris: JSON.stringify(p.postLogoutRedirectUris),
+    }),
+    ...(p.backchannelLogoutUri !== undefined && {
+      backchannel_logout_uri: p.backchannelLogoutUri,
+    }),
   };
   await mapConstraintErrors(`client ${id}`, () =>
     db.transaction().execute(async (trx) => {
