@@ -88,6 +88,12 @@ function parseJson(text: string): Record<string, string> {
   return collect(entries);
 }
 
+/** The URL's query string, under the same rules as a form body (no repeats, empties dropped). */
+export function readQuery(request: FastifyRequest): Params {
+  const at = request.url.indexOf('?');
+  return collect(new URLSearchParams(at < 0 ? '' : request.url.slice(at + 1)));
+}
+
 /**
  * Parses a form (`application/x-www-form-urlencoded`) or JSON (`application/json`) body.
  * With another or no content type the body is sniffed: `{` means JSON, anything else a form.

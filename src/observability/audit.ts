@@ -20,6 +20,8 @@ export const AUDIT_EVENT_TYPES = {
   'login.failed': 'a sign-in failed (the reason says why; the page did not)',
   'login.locked':
     'an (account, IP) pair, an account or an IP went over its failed-login limit; the reason names which',
+  'logout.refused':
+    'an end-session request was refused (invalid hint, unknown client, unregistered post_logout_redirect_uri); nothing changed',
   'launch.accepted': 'a Cisco Spaces launch token was accepted and a session opened',
   'launch.refused': 'a Cisco Spaces launch was refused',
   'client.created': 'a client was registered',

@@ -146,6 +146,7 @@ const schemas: Record<string, Schema> = {
         items: { enum: [...SIGNING_ALGS] },
       },
       prompt_values_supported: { type: 'array', items: { enum: [...PROMPT_VALUES] } },
+      end_session_endpoint: string(),
       claims_parameter_supported: { const: false },
       request_parameter_supported: { const: false },
       request_uri_parameter_supported: { const: false },

@@ -33,6 +33,42 @@ const authorizeQuery = [
   query('prompt', '`login` asks for the password even with a session.'),
 ];
 
+const endSessionFields = {
+  id_token_hint: {
+    type: 'string',
+    maxLength: 8192,
+    description:
+      'An ID Token Tessera issued (expired ones too). For the browser’s current session it signs out without asking.',
+  },
+  client_id: {
+    type: 'string',
+    maxLength: 256,
+    description: 'Must be in the hint’s `aud` when both are sent.',
+  },
+  post_logout_redirect_uri: {
+    type: 'string',
+    maxLength: 2048,
+    description:
+      'Exactly one of the client’s `post_logout_redirect_uris`; anything else shows `logout-unregistered-redirect` and never redirects.',
+  },
+  state: { type: 'string', maxLength: 2048, description: 'Returned verbatim on the redirect.' },
+} as const;
+
+const endSessionResponses = {
+  '200': page(
+    'The confirmation page (a session, and no hint for it), or the signed-out page (`signed-out`; the session cookie is cleared).',
+    { 'Set-Cookie': header('SetSessionCookie') },
+  ),
+  '303': {
+    description: 'Signed out: to the registered `post_logout_redirect_uri`, with `state`.',
+    headers: { Location: header('Location'), 'Set-Cookie': header('SetSessionCookie') },
+  },
+  '400': page(
+    'An invalid hint, unknown client, `client_id` not in the hint’s `aud`, an oversized or repeated parameter (`logout-invalid-request`), or an unregistered `post_logout_redirect_uri` (`logout-unregistered-redirect`): nothing changes.',
+  ),
+  ...STORE_FAILURES,
+};
+
 const codeRedirect = {
   description:
     'To the redirect URI with `code`, `state` and `iss` (RFC 9207) — or, for an error after the client and redirect URI are trusted, `error`, `error_description`, `state` and `iss`.',
@@ -138,6 +174,49 @@ export const pagesArea: Area = {
             'No CSRF token, or not the one of this browser’s `tessera_csrf` cookie (`logout-refused`): the session stays.',
           ),
           ...STORE_FAILURES,
+        },
+      }),
+    },
+    '/oauth/end-session': {
+      get: operation({
+        id: 'endSession',
+        tag: 'pages',
+        summary: 'RP-Initiated Logout 1.0 (`end_session_endpoint`)',
+        parameters: Object.entries(endSessionFields).map(([name, schema]) =>
+          query(name, schema.description, false, { maxLength: schema.maxLength }),
+        ),
+        responses: endSessionResponses,
+      }),
+      post: operation({
+        id: 'endSessionSubmit',
+        tag: 'pages',
+        summary: 'RP-Initiated Logout by form post; the confirmation page posts here too',
+        body: {
+          required: false,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                properties: {
+                  ...endSessionFields,
+                  csrf: {
+                    type: 'string',
+                    description: `With \`confirm\`: the confirmation page’s hidden field, equal to the \`${CSRF_COOKIE}\` cookie.`,
+                  },
+                  confirm: {
+                    type: 'string',
+                    description: 'Sent by the confirmation page’s button.',
+                  },
+                },
+              },
+            },
+          },
+        },
+        responses: {
+          ...endSessionResponses,
+          '403': page(
+            '`confirm` without the CSRF token of this browser’s `tessera_csrf` cookie (`logout-refused`): the session stays.',
+          ),
         },
       }),
     },

@@ -4,6 +4,7 @@ import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastif
 import { type ErrorBody, installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
 import { authorizeGet, authorizePost, logoutEndpoint } from '../oauth/authorize/endpoint.js';
+import { endSessionEndpoint } from '../oauth/authorize/end-session.js';
 import { introspectionEndpoint } from '../oauth/introspect.js';
 import { openIdMetadata, serverMetadata } from '../oauth/metadata.js';
 import { revocationEndpoint } from '../oauth/revoke.js';
@@ -26,6 +27,7 @@ import { httpTimeouts } from './timeouts.js';
 export const PAGE_PATHS = {
   authorize: '/oauth/authorize',
   logout: '/oauth/logout',
+  endSession: '/oauth/end-session',
   launch: '/spaces/launch',
 } as const;
 
@@ -117,6 +119,8 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     pages.get(PAGE_PATHS.authorize, (req, reply) => authorizeGet(deps, req, reply));
     pages.post(PAGE_PATHS.authorize, (req, reply) => authorizePost(deps, req, reply));
     pages.post(PAGE_PATHS.logout, (req, reply) => logoutEndpoint(deps, req, reply));
+    pages.get(PAGE_PATHS.endSession, (req, reply) => endSessionEndpoint(deps, req, reply));
+    pages.post(PAGE_PATHS.endSession, (req, reply) => endSessionEndpoint(deps, req, reply));
     pages.post(PAGE_PATHS.launch, (req, reply) => launchEndpoint(deps, req, reply));
   });
   app.get(STYLESHEET_PATH, async (_req, reply) => {

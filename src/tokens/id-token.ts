@@ -50,14 +50,15 @@ export class IdTokenHintInvalid extends Error {
 
 /**
  * An `id_token_hint` (Core §3.1.2.1): an ID Token this issuer signed for `clientId` (in its
- * `aud`). Its expiry is not checked: a hint names who the relying party believes is signed
+ * `aud`; any audience when `clientId` is undefined, as at end-session without `client_id`,
+ * where the hint names the client). Its expiry is not checked: a hint names who the relying party believes is signed
  * in, and RPs send the last ID Token they hold, often long expired (node-oidc-provider and
  * Keycloak accept those too). The algorithm is pinned to the key's, as for access tokens.
  */
 export async function verifyIdTokenHint(
   keystore: Keystore,
   token: string,
-  opts: { issuer: string; clientId: string; clock: () => number },
+  opts: { issuer: string; clientId: string | undefined; clock: () => number },
 ): Promise<JWTPayload & { sub: string }> {
   if (token.length > 8192 || !isCanonicalCompact(token))
     throw new IdTokenHintInvalid('id_token_hint is malformed');
@@ -74,7 +75,7 @@ export async function verifyIdTokenHint(
         algorithms: [...SIGNING_ALGS],
         typ: 'JWT',
         issuer: opts.issuer,
-        audience: opts.clientId,
+        ...(opts.clientId !== undefined && { audience: opts.clientId }),
         // Only the expiry is waived: a hint from the future is still refused.
         currentDate: new Date(opts.clock() * 1000),
         clockTolerance: Number.MAX_SAFE_INTEGER,

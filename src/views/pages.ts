@@ -173,6 +173,40 @@ export function tenantPickerPage(
   );
 }
 
+/**
+ * RP-Initiated Logout's confirmation: one button posting the request's own parameters back
+ * with the CSRF token, so the sign-out happens only from this page.
+ */
+export function endSessionPage(
+  f: PageOptions & {
+    csrf: string;
+    /** The end-session parameters to send again (hidden fields). */
+    fields: Readonly<Record<string, string>>;
+    clientName?: string | undefined;
+  },
+): string {
+  const m = f.m ?? messages;
+  return layout(
+    f,
+    m.endSessionTitle,
+    html`<h1>${m.endSessionTitle}</h1>
+      <p class="lead">
+        ${
+          f.clientName === undefined
+            ? m.endSessionLead
+            : html`${m.endSessionLeadFor} <strong>${f.clientName}</strong>`
+        }
+      </p>
+      <form method="post" action="/oauth/end-session">
+        <input type="hidden" name="csrf" value="${f.csrf}" />
+        ${Object.entries(f.fields).map(
+          ([name, value]) => html`<input type="hidden" name="${name}" value="${value}" />`,
+        )}
+        <button type="submit" name="confirm" value="yes">${m.signOutButton}</button>
+      </form>`,
+  );
+}
+
 export interface ErrorPageInput extends PageOptions {
   readonly title: string;
   /** Stable code shown on the page (e.g. `configuration-mismatch`). */

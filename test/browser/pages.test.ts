@@ -1,7 +1,8 @@
 /**
  * The pages in a real browser (Debian's Chromium through playwright-core), with branding:
  * the full activation with a tenant pick, a wrong password, a lockout, a configuration
- * mismatch, session reuse, an expired form, a phone viewport and keyboard-only completion.
+ * mismatch, session reuse, an expired form, RP-Initiated Logout's pages, a phone viewport and
+ * keyboard-only completion.
  * axe-core runs on every page and must find no serious or critical violation; each page is
  * saved as a screenshot under test-results/pages/ (git-ignored).
  *
@@ -305,6 +306,37 @@ describe('pages in a real browser', { skip, timeout: 180_000 }, () => {
     assert.equal(response.status(), 400);
     assert.match(await page.locator('main').innerText(), /login-expired/);
     await check(page, 'error-expired');
+  });
+
+  test('end-session: the branded confirmation, the signed-out page, the unregistered-URI page', async () => {
+    const page = await freshPage();
+    await page.goto(authorizeUrl('s6'));
+    await page.fill('input[name=email]', carol.email);
+    await page.fill('input[name=password]', carol.password);
+    await page.click('button[type=submit]');
+    await pick(page, 'acme');
+    const refused = await page.goto(
+      `${t.url}/oauth/end-session?client_id=${CLIENT.id}&post_logout_redirect_uri=${encodeURIComponent('https://evil.example/')}`,
+    );
+    assert.equal(refused?.status(), 400);
+    assert.equal(page.url().startsWith(t.url), true, 'still on Tessera');
+    assert.match(await page.locator('main').innerText(), /logout-unregistered-redirect/);
+    await check(page, 'end-session-unregistered');
+    const confirm = await page.goto(`${t.url}/oauth/end-session?client_id=${CLIENT.id}`);
+    assert.equal(confirm?.status(), 200);
+    assert.match(await page.locator('main').innerText(), /Floor Insights/);
+    assert.match(await page.locator('header').innerText(), /Acme Workplace/);
+    await check(page, 'end-session-confirm');
+    const [response] = await Promise.all([
+      page.waitForResponse((r) => r.request().method() === 'POST'),
+      page.click('button[type=submit]'),
+    ]);
+    assert.equal(response.status(), 200);
+    assert.match(await page.locator('main').innerText(), /signed-out/);
+    await check(page, 'end-session-signed-out');
+    // The session is over: the next authorization asks for the password again.
+    await page.goto(authorizeUrl('s7'));
+    assert.equal(await page.locator('input[name=password]').count(), 1);
   });
 
   test('a phone (375×667): every page fits without horizontal scrolling', async () => {

@@ -834,6 +834,7 @@ describe('OpenID Connect', () => {
       subject_types_supported: ['public'],
       id_token_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
+      end_session_endpoint: `${t.url}/oauth/end-session`,
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,

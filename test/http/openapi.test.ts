@@ -558,6 +558,18 @@ describe('OpenAPI document, default configuration', () => {
     const logout = { method: 'POST', url: '/oauth/logout' };
     const csrf = formState(login.body).csrf;
     assert.equal((await browser({ ...logout, ...form({ csrf }) })).statusCode, 200);
+    const endSession = await browser({
+      method: 'GET',
+      url: '/oauth/end-session?post_logout_redirect_uri=https%3A%2F%2Fevil.example',
+    });
+    assert.equal(endSession.statusCode, 400);
+    assert.equal((await browser({ method: 'GET', url: '/oauth/end-session' })).statusCode, 200);
+    const confirm = { method: 'POST', url: '/oauth/end-session', ...form({ confirm: 'yes' }) };
+    assert.equal((await browser(confirm)).statusCode, 403);
+    assert.equal(
+      (await browser({ method: 'POST', url: '/oauth/end-session', ...form({}) })).statusCode,
+      200,
+    );
   });
 
   test('RFC 6749 errors, each a documented status and body', async () => {

@@ -40,6 +40,13 @@ export interface Messages {
   readonly signedOutMessage: string;
   readonly logoutRefusedTitle: string;
   readonly logoutRefusedMessage: string;
+  readonly endSessionTitle: string;
+  readonly endSessionLead: string;
+  readonly endSessionLeadFor: string;
+  readonly signOutButton: string;
+  readonly endSessionRefusedTitle: string;
+  readonly endSessionInvalidMessage: string;
+  readonly endSessionUnregisteredMessage: string;
   readonly launchRefusedTitle: string;
   readonly launchRefusedMessage: string;
   readonly unavailableTitle: string;
@@ -89,6 +96,15 @@ export const en: Messages = {
   logoutRefusedTitle: 'You were not signed out',
   logoutRefusedMessage:
     'This sign-out request did not come from a sign-in page of this site, so nothing was changed.',
+  endSessionTitle: 'Sign out?',
+  endSessionLead: 'Do you want to sign out?',
+  endSessionLeadFor: 'An application asked to sign you out:',
+  signOutButton: 'Sign out',
+  endSessionRefusedTitle: 'This sign-out request cannot be completed',
+  endSessionInvalidMessage:
+    'The application sent a sign-out request that is not valid, so nothing was changed. Please go back to the application.',
+  endSessionUnregisteredMessage:
+    'This application asked to return to an address that is not registered, so nothing was changed.',
   launchRefusedTitle: 'This app could not be opened',
   launchRefusedMessage:
     'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
