@@ -94,6 +94,7 @@ async function check(deps: OAuthDeps, fields: Partial<Record<Field, string>>): P
   };
 }
 
+/** The session is over: to the registered URI with `state`, or the signed-out page. */
 async function signedOut(deps: OAuthDeps, reply: FastifyReply, req: Checked): Promise<void> {
   if (req.redirectUri === undefined) {
     return sendPage(
@@ -112,8 +113,9 @@ async function signedOut(deps: OAuthDeps, reply: FastifyReply, req: Checked): Pr
   await reply.code(303).header('location', url.href).send();
 }
 
-function brand(deps: OAuthDeps, client: Client | undefined): Promise<PageBrand> | undefined {
-  return client && brandForClient(deps.store, client);
+/** The client's branding when the request names a client; the neutral default otherwise. */
+async function brand(deps: OAuthDeps, client: Client | undefined): Promise<PageBrand | undefined> {
+  return client ? brandForClient(deps.store, client) : undefined;
 }
 
 /**
