@@ -15,6 +15,8 @@ import { CookieJar, startListeningApp } from '../helpers/spaces.js';
 
 const REDIRECT = 'https://rp.example/callback';
 const BYE = 'https://rp.example/signed-out';
+/** Registered for OTHER only: a hint of RP's must not reach it. */
+const OTHER_BYE = 'https://other.example/signed-out';
 const RP = { id: 'rp', secret: 'rp-secret-0123456789abcdefgh' };
 const OTHER = { id: 'other-rp', secret: 'other-secret-0123456789abcdef' };
 const erin = { email: 'erin@acme.example', password: 'erin-password-12' };
@@ -70,7 +72,7 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
         name: rp === RP ? 'Relying party' : 'Other party',
         grants: ['authorization_code', 'refresh_token'],
         redirectUris: [REDIRECT],
-        postLogoutRedirectUris: [BYE],
+        postLogoutRedirectUris: rp === RP ? [BYE] : [BYE, OTHER_BYE],
       });
     }
     config = await client.discovery(new URL(t.url), RP.id, RP.secret, undefined, {
@@ -136,6 +138,12 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
       [
         'a registered URI of another form (trailing slash)',
         (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: `${BYE}/` }),
+        400,
+        'logout-unregistered-redirect',
+      ],
+      [
+        'a URI registered for another client only',
+        (hint) => ({ id_token_hint: hint, post_logout_redirect_uri: OTHER_BYE }),
         400,
         'logout-unregistered-redirect',
       ],
