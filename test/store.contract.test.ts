@@ -71,6 +71,7 @@ function newClient(id: string, overrides: Partial<NewClient> = {}): NewClient {
     idTokenAlg: 'RS256',
     postLogoutRedirectUris: [],
     backchannelLogoutUri: null,
+    consent: false,
     createdAt: T0,
     updatedAt: T0,
     ...overrides,
@@ -518,6 +519,7 @@ forEachEngine('store contract', (t, engine) => {
         idTokenAlg: 'ES256',
         postLogoutRedirectUris: ['https://app.example/bye', 'http://127.0.0.1:8080/out?a=1'],
         backchannelLogoutUri: 'https://app.example/backchannel',
+        consent: true,
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
       });
@@ -547,6 +549,7 @@ forEachEngine('store contract', (t, engine) => {
         idTokenAlg: 'ES256',
         postLogoutRedirectUris: ['https://app.example/bye', 'http://127.0.0.1:8080/out?a=1'],
         backchannelLogoutUri: 'https://app.example/backchannel',
+        consent: true,
         createdAt: T0 + 1,
         updatedAt: T0 + 2,
       };
@@ -820,6 +823,80 @@ forEachEngine('store contract', (t, engine) => {
         successor: null,
         later: null,
       });
+    });
+  });
+
+  describe('consents', () => {
+    beforeEach(async () => {
+      await t().store.createUser(user('u1', 'a@example.com'), []);
+      await t().store.createUser(user('u2', 'b@example.com'), []);
+      await t().store.createClient(newClient('c-b', { consent: true }));
+      await t().store.createClient(newClient('c-a', { consent: true }));
+    });
+
+    it('remembers one grant per (user, client), replaced on a second put', async () => {
+      assert.equal(await t().store.getConsent('u1', 'c-a'), undefined);
+      await t().store.putConsent({
+        userId: 'u1',
+        clientId: 'c-a',
+        scopes: ['openid'],
+        grantedAt: T0,
+      });
+      const wider = {
+        userId: 'u1',
+        clientId: 'c-a',
+        scopes: ['openid', 'email'],
+        grantedAt: T0 + 5,
+      };
+      await t().store.putConsent(wider);
+      await t().store.putConsent({ userId: 'u1', clientId: 'c-b', scopes: [], grantedAt: T0 });
+      await t().store.putConsent({ userId: 'u2', clientId: 'c-a', scopes: ['x'], grantedAt: T0 });
+      assert.deepEqual(await t().store.getConsent('u1', 'c-a'), wider);
+      assert.deepEqual(await t().store.listConsents('u1'), [
+        wider,
+        { userId: 'u1', clientId: 'c-b', scopes: [], grantedAt: T0 },
+      ]);
+      assert.equal(await t().store.deleteConsent('u1', 'c-a'), true);
+      assert.equal(await t().store.deleteConsent('u1', 'c-a'), false);
+      assert.equal(await t().store.getConsent('u1', 'c-a'), undefined);
+      assert.equal((await t().store.getConsent('u2', 'c-a'))?.scopes[0], 'x');
+    });
+
+    it('goes with its client', async () => {
+      await t().store.putConsent({
+        userId: 'u1',
+        clientId: 'c-a',
+        scopes: ['openid'],
+        grantedAt: T0,
+      });
+      await t().store.deleteClient('c-a');
+      assert.deepEqual(await t().store.listConsents('u1'), []);
+    });
+
+    it("lists a user's live refresh families of one client", async () => {
+      await t().store.insertRefreshToken(
+        refreshToken('a1', { familyId: 'f-a', clientId: 'c-a', userId: 'u1' }),
+      );
+      await t().store.insertRefreshToken(
+        refreshToken('a2', { familyId: 'f-a', parentId: 'a1', clientId: 'c-a', userId: 'u1' }),
+      );
+      await t().store.insertRefreshToken(
+        refreshToken('b1', { familyId: 'f-b', clientId: 'c-a', userId: 'u1', expiresAt: T0 + DAY }),
+      );
+      await t().store.insertRefreshToken(
+        refreshToken('c1', { familyId: 'f-c', clientId: 'c-b', userId: 'u1' }),
+      );
+      await t().store.insertRefreshToken(
+        refreshToken('d1', { familyId: 'f-d', clientId: 'c-a', userId: 'u2' }),
+      );
+      await t().store.insertRefreshToken(
+        refreshToken('e1', { familyId: 'f-e', clientId: 'c-a', userId: 'u1' }),
+      );
+      await t().store.revokeRefreshFamily('f-e', T0 + 1, T0 + DAY);
+      assert.deepEqual(await t().store.listUserRefreshFamilies('u1', 'c-a'), [
+        { familyId: 'f-a', expiresAt: T0 + 30 * DAY },
+        { familyId: 'f-b', expiresAt: T0 + DAY },
+      ]);
     });
   });
 

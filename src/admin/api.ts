@@ -75,6 +75,7 @@ function clientInput(b: z.output<typeof ADMIN_BODIES.ClientUpdate>) {
     idTokenAlg: b.id_token_alg,
     postLogoutRedirectUris: b.post_logout_redirect_uris,
     backchannelLogoutUri: b.backchannel_logout_uri,
+    consent: b.consent,
     branding: brandingInput(b),
   };
 }

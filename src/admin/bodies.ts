@@ -88,6 +88,11 @@ const clientBody = z
       .describe(
         'Where Back-Channel Logout POSTs logout tokens (https, or http on loopback; "" clears).',
       ),
+    consent: z
+      .boolean()
+      .describe(
+        'Show a consent page listing the scopes before signing a user in (remembered per user); default false: a first-party client.',
+      ),
     ...brandFields,
   })
   .partial()

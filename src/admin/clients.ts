@@ -35,6 +35,8 @@ export interface ClientInput {
   readonly postLogoutRedirectUris?: readonly string[] | undefined;
   /** Back-Channel Logout endpoint (https, or http on loopback); "" clears it on update. */
   readonly backchannelLogoutUri?: string | undefined;
+  /** Ask the user's consent (DESIGN §6); default false: first-party. */
+  readonly consent?: boolean | undefined;
   /** Page branding (name, logo, colour, support link); wins over the tenant's on the login page. */
   readonly branding?: BrandingInput | undefined;
 }
@@ -78,6 +80,7 @@ export function clientView(c: Client, secret?: string) {
     id_token_alg: c.idTokenAlg,
     post_logout_redirect_uris: c.postLogoutRedirectUris,
     backchannel_logout_uri: c.backchannelLogoutUri,
+    consent: c.consent,
     created_at: iso(c.createdAt),
     updated_at: iso(c.updatedAt),
   };
@@ -200,6 +203,7 @@ export async function createClient(
       checkUrl('post-logout redirect URI', u),
     ),
     backchannelLogoutUri: checkBackchannelUri(input.backchannelLogoutUri ?? ''),
+    consent: input.consent ?? false,
     createdAt: now,
     updatedAt: now,
   };
@@ -253,6 +257,7 @@ export async function updateClient(ctx: AdminContext, id: string, input: ClientI
     ...(input.backchannelLogoutUri !== undefined && {
       backchannelLogoutUri: checkBackchannelUri(input.backchannelLogoutUri),
     }),
+    ...(input.consent !== undefined && { consent: input.consent }),
     ...(input.tenants !== undefined && { tenantIds: input.tenants }),
   };
   checkConsistency({ ...current, ...patch });

@@ -39,6 +39,7 @@ interface ClientFlags extends BrandFlags {
   idTokenAlg?: string;
   postLogoutRedirectUri?: string[];
   backchannelLogoutUri?: string;
+  consent?: boolean;
 }
 
 function clientOptions(cmd: Command): Command {
@@ -72,7 +73,9 @@ function clientOptions(cmd: Command): Command {
       'RP-Initiated Logout target, exact match (repeatable)',
       collect,
     )
-    .option('--backchannel-logout-uri <uri>', 'Back-Channel Logout endpoint ("" on update: none)');
+    .option('--backchannel-logout-uri <uri>', 'Back-Channel Logout endpoint ("" on update: none)')
+    .option('--consent', 'show users a consent page listing the scopes (remembered per user)')
+    .option('--no-consent', 'first-party: no consent page (the default)');
 }
 
 function toInput(f: ClientFlags): ClientInput {
@@ -91,6 +94,7 @@ function toInput(f: ClientFlags): ClientInput {
     idTokenAlg: f.idTokenAlg,
     postLogoutRedirectUris: f.postLogoutRedirectUri,
     backchannelLogoutUri: f.backchannelLogoutUri,
+    consent: f.consent,
     branding: brandInput(f),
   };
 }

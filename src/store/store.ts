@@ -75,6 +75,8 @@ export interface Client {
   readonly postLogoutRedirectUris: readonly string[];
   /** Where Back-Channel Logout POSTs logout tokens; null: the client gets none. */
   readonly backchannelLogoutUri: string | null;
+  /** Asks the user's consent before signing them in; false: first-party (DESIGN §6). */
+  readonly consent: boolean;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -157,6 +159,14 @@ export interface AuthorizationCode {
   readonly nonce: string | null;
   readonly authTime: number | null;
   readonly sid: string | null;
+}
+
+/** The scopes a user allowed a `consent` client (DESIGN §6), one per (user, client). */
+export interface Consent {
+  readonly userId: string;
+  readonly clientId: string;
+  readonly scopes: readonly string[];
+  readonly grantedAt: number;
 }
 
 export interface Session {
@@ -388,4 +398,20 @@ export interface Store {
   /** Inserts or replaces the whole row. */
   putBranding(branding: Branding): Promise<void>;
   deleteBranding(kind: BrandKind, ownerId: string): Promise<void>;
+
+  getConsent(userId: string, clientId: string): Promise<Consent | undefined>;
+  /** Inserts or replaces the (user, client) grant. */
+  putConsent(consent: Consent): Promise<void>;
+  /** The user's grants, by client id. */
+  listConsents(userId: string): Promise<Consent[]>;
+  /** False when there was none. */
+  deleteConsent(userId: string, clientId: string): Promise<boolean>;
+  /**
+   * The user's refresh families of this client that are not revoked (one entry per family:
+   * its absolute expiry), for withdrawing a consent.
+   */
+  listUserRefreshFamilies(
+    userId: string,
+    clientId: string,
+  ): Promise<{ familyId: string; expiresAt: number }[]>;
 }

@@ -675,6 +675,17 @@ describe('management commands', { timeout: 900_000 }, () => {
       );
     });
 
+    test('--consent marks a client that asks; --no-consent makes it first-party again', async () => {
+      const id = generated['client_id'] as string;
+      const show = async () => jsonObject(await ws.cli(['--json', 'client', 'show', id]));
+      assert.equal((await show())['consent'], false);
+      const update = async (...flags: string[]) =>
+        jsonObject(await ws.cli(['--json', 'client', 'update', id, ...flags]));
+      assert.equal((await update('--consent'))['consent'], true);
+      assert.equal((await update('--name', 'Backend v2'))['consent'], true);
+      assert.equal((await update('--no-consent'))['consent'], false);
+    });
+
     test('rotate-secret --grace keeps the old secret working; without it the old one stops', async () => {
       const id = generated['client_id'] as string;
       const original = generated['client_secret'] as string;

@@ -283,6 +283,29 @@ describe('admin API /admin/v1', () => {
     ]);
   });
 
+  test('clients: consent is a boolean, default false (first-party)', async () => {
+    const created = await call('POST', '/clients', { name: 'Third party', client_id: 'third' });
+    assert.equal(created.json().consent, false);
+    const asked = await call('POST', '/clients', {
+      name: 'Asks',
+      client_id: 'asks',
+      consent: true,
+    });
+    assert.equal(asked.statusCode, 201, asked.body);
+    assert.equal(asked.json().consent, true);
+    const on = await call('PATCH', '/clients/third', { consent: true });
+    assert.equal(on.statusCode, 200, on.body);
+    assert.equal(on.json().consent, true);
+    // Another field changes alone: consent stays.
+    assert.equal((await call('PATCH', '/clients/third', { name: 'Renamed' })).json().consent, true);
+    for (const value of ['true', 1, null, 'yes']) {
+      const res = await call('PATCH', '/clients/third', { consent: value });
+      assert.equal(res.statusCode, 400, `${JSON.stringify(value)}: ${res.body}`);
+      assert.match(res.json().error_description, /^consent: /);
+    }
+    assert.equal((await call('PATCH', '/clients/third', { consent: false })).json().consent, false);
+  });
+
   test('keys: list and rotate', async () => {
     const before = (await call('GET', '/keys')).json() as { status: string }[];
     assert.equal(before.length, 1);

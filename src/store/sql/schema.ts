@@ -61,6 +61,8 @@ export interface ClientsTable {
   /** JSON array of exact RP-Initiated Logout targets. */
   post_logout_redirect_uris: string;
   backchannel_logout_uri: string | null;
+  /** 1: asks the user's consent (not first-party). */
+  consent: number;
   created_at: number;
   updated_at: number;
 }
@@ -189,6 +191,14 @@ export interface BrandingTable {
   updated_at: number;
 }
 
+export interface ConsentsTable {
+  user_id: string;
+  client_id: string;
+  /** The allowed scopes, space-separated. */
+  scope: string;
+  granted_at: number;
+}
+
 export interface Database {
   tenants: TenantsTable;
   tenant_telemetry: TenantTelemetryTable;
@@ -206,4 +216,5 @@ export interface Database {
   throttle_counters: ThrottleCountersTable;
   audit_events: AuditEventsTable;
   branding: BrandingTable;
+  consents: ConsentsTable;
 }

@@ -4,6 +4,7 @@ import { type OpenOptions, migrateToLatest, openDatabase, pendingMigrations } fr
 import * as audit from './repositories/audit.js';
 import * as branding from './repositories/branding.js';
 import * as codes from './repositories/authorization-codes.js';
+import * as consents from './repositories/consents.js';
 import * as clients from './repositories/clients.js';
 import * as refresh from './repositories/refresh-tokens.js';
 import * as revocations from './repositories/revocations.js';
@@ -92,6 +93,12 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
 
     getBranding: (kind, id) => branding.getBranding(db, kind, id),
     putBranding: (b) => branding.putBranding(db, b),
+    getConsent: (userId, clientId) => consents.getConsent(db, userId, clientId),
+    putConsent: (c) => consents.putConsent(db, c),
+    listConsents: (userId) => consents.listConsents(db, userId),
+    deleteConsent: (userId, clientId) => consents.deleteConsent(db, userId, clientId),
+    listUserRefreshFamilies: (userId, clientId) =>
+      refresh.listUserRefreshFamilies(db, userId, clientId),
     deleteBranding: (kind, id) => branding.deleteBranding(db, kind, id),
   };
 }

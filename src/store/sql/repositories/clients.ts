@@ -41,6 +41,7 @@ async function withTenants(
     idTokenAlg: r.id_token_alg,
     postLogoutRedirectUris: JSON.parse(r.post_logout_redirect_uris) as string[],
     backchannelLogoutUri: r.backchannel_logout_uri,
+    consent: r.consent === 1,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
   }));
@@ -81,6 +82,7 @@ export async function createClient(db: Kysely<Database>, c: NewClient): Promise<
           id_token_alg: c.idTokenAlg,
           post_logout_redirect_uris: JSON.stringify(c.postLogoutRedirectUris),
           backchannel_logout_uri: c.backchannelLogoutUri,
+          consent: c.consent ? 1 : 0,
           created_at: c.createdAt,
           updated_at: c.updatedAt,
         })
@@ -114,6 +116,7 @@ export async function updateClient(
     ...(p.backchannelLogoutUri !== undefined && {
       backchannel_logout_uri: p.backchannelLogoutUri,
     }),
+    ...(p.consent !== undefined && { consent: p.consent ? 1 : 0 }),
   };
   await mapConstraintErrors(`client ${id}`, () =>
     db.transaction().execute(async (trx) => {

@@ -185,6 +185,23 @@ export async function listSessionRefreshFamilies(
   }));
 }
 
+export async function listUserRefreshFamilies(
+  db: Kysely<Database>,
+  userId: string,
+  clientId: string,
+): Promise<{ familyId: string; expiresAt: number }[]> {
+  const rows = await db
+    .selectFrom('refresh_tokens')
+    .select(['family_id', 'expires_at'])
+    .distinct()
+    .where('user_id', '=', userId)
+    .where('client_id', '=', clientId)
+    .where('revoked_at', 'is', null)
+    .orderBy('family_id')
+    .execute();
+  return rows.map((r) => ({ familyId: r.family_id, expiresAt: r.expires_at }));
+}
+
 export async function revokeRefreshFamily(
   db: Kysely<Database>,
   familyId: string,
