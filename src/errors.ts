@@ -85,6 +85,13 @@ export class AccountSelectionRequired extends OAuthError {
   readonly code = 'account_selection_required';
 }
 
+/** Core §3.1.2.6, by redirect only: `prompt=none` where the consent page would be shown. */
+export class ConsentRequired extends OAuthError {
+  override name = 'ConsentRequired';
+  readonly status = 400;
+  readonly code = 'consent_required';
+}
+
 /** Core §3.1.2.6, by redirect only: a `request` object (Core §6.1) was sent. */
 export class RequestNotSupported extends OAuthError {
   override name = 'RequestNotSupported';

@@ -36,6 +36,8 @@ export type OAuthStore = Pick<
   | 'getTenant'
   | 'getUser'
   | 'getUserByEmail'
+  | 'getConsent'
+  | 'putConsent'
   | 'createSession'
   | 'findSession'
   | 'endSession'

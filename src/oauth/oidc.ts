@@ -11,8 +11,8 @@ import type { OAuthDeps } from './context.js';
 export const IDENTITY_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access'];
 
 /**
- * Core §3.1.2.1 `prompt` values. `consent` is satisfied at once: every client is first-party
- * until consent pages exist (DESIGN §6), so there is nothing to ask.
+ * Core §3.1.2.1 `prompt` values. `consent` asks a `--consent` client's user again; a
+ * first-party client (DESIGN §6) has nothing to ask, so it is satisfied at once.
  */
 export const PROMPT_VALUES: readonly string[] = ['none', 'login', 'consent', 'select_account'];
 

@@ -22,6 +22,10 @@ export const AUDIT_EVENT_TYPES = {
     'an (account, IP) pair, an account or an IP went over its failed-login limit; the reason names which',
   'logout.refused':
     'an end-session request was refused (invalid hint, unknown client, unregistered post_logout_redirect_uri); nothing changed',
+  'consent.granted': 'a user allowed a consent client the scopes listed in the reason',
+  'consent.denied': 'a user denied a consent client; nothing was remembered',
+  'consent.revoked':
+    "a user's consent to a client was withdrawn and that user's refresh tokens of the client revoked",
   'launch.accepted': 'a Cisco Spaces launch token was accepted and a session opened',
   'launch.refused': 'a Cisco Spaces launch was refused',
   'client.created': 'a client was registered',

@@ -207,6 +207,45 @@ export function endSessionPage(
   );
 }
 
+/** The words for one requested scope: the identity scopes described, the others named. */
+function scopeDescription(m: Messages, scope: string): string {
+  switch (scope) {
+    case 'openid':
+      return m.scopeOpenid;
+    case 'profile':
+      return m.scopeProfile;
+    case 'email':
+      return m.scopeEmail;
+    case 'offline_access':
+      return m.scopeOfflineAccess;
+    default:
+      return m.scopeOther(scope);
+  }
+}
+
+export function consentPage(
+  f: FormState &
+    PageOptions & { clientName: string; scopes: readonly string[]; signedInAs: string },
+): string {
+  const m = f.m ?? messages;
+  return layout(
+    f,
+    m.consentTitle(f.clientName),
+    html`<h1>${m.consentHeading}</h1>
+      <p class="lead"><strong>${f.clientName}</strong> ${m.consentLead}</p>
+      <ul class="scopes">
+        ${f.scopes.map((s) => html`<li>${scopeDescription(m, s)}</li>`)}
+      </ul>
+      <p>${m.consentSignedInAs(f.signedInAs)}</p>
+      <form method="post" action="/oauth/authorize">
+        ${hiddenFields(f)}
+        <button type="submit" name="consent" value="allow">${m.allowButton}</button>
+        <button type="submit" name="consent" value="deny" class="secondary">${m.denyButton}</button>
+      </form>`,
+  );
+}
+
+
 export interface ErrorPageInput extends PageOptions {
   readonly title: string;
   /** Stable code shown on the page (e.g. `configuration-mismatch`). */
@@ -323,6 +362,9 @@ legend { font-weight: 600; margin-bottom: .5rem; }
 button { margin-top: 1.5rem; width: 100%; min-height: 2.75rem; padding: .75rem; border: 0; border-radius: 8px; background: var(--accent); color: var(--on-accent); font-size: 1rem; font-weight: 600; cursor: pointer; }
 a { color: #0b4f94; }
 :focus-visible { outline: 3px solid #f5a623; outline-offset: 2px; }
+button.secondary { margin-top: .75rem; background: #fff; color: #1c2430; border: 1px solid #6b7685; }
+.scopes { margin: 0 0 1rem; padding-left: 1.25rem; }
+.scopes li { margin: .35rem 0; }
 .error { color: var(--error); background: #fdecee; padding: .75rem; border-radius: 8px; margin: 0 0 .5rem; }
 .admin { border-top: 1px solid #e1e5eb; margin-top: 1rem; }
 .field { font-weight: 600; }

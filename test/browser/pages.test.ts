@@ -61,6 +61,7 @@ describe('pages in a real browser', { skip, timeout: 180_000 }, () => {
   /** How many violations of any impact axe reported per page (proves it ran). */
   const axeRuns: { page: string; violations: number }[] = [];
   const CLIENT = { id: 'pages-app', secret: 'pages-app-secret-0123456789' };
+  const CONSENT_CLIENT = 'pages-consent-app';
   const REDIRECT = () => catcher.redirectUri;
   const alice = { email: 'alice@acme.example', password: 'alice-password-1' };
   const carol = { email: 'carol@acme.example', password: 'carol-password-1' };
@@ -90,6 +91,17 @@ describe('pages in a real browser', { skip, timeout: 180_000 }, () => {
         logo: LOGO,
         supportUrl: 'mailto:help@acme.example',
       },
+    });
+    await t.client({
+      clientId: CONSENT_CLIENT,
+      secret: CLIENT.secret,
+      name: 'Partner Planner',
+      grants: ['authorization_code'],
+      redirectUris: [catcher.redirectUri],
+      tenants: ['acme'],
+      scopes: ['calendar.read'],
+      consent: true,
+      branding: { name: 'Acme Workplace', color: '#5b2a9e' },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
   });
@@ -217,6 +229,37 @@ describe('pages in a real browser', { skip, timeout: 180_000 }, () => {
       assert.equal(received.searchParams.get('state'), state);
       codeOf(received);
     });
+  });
+
+  test('consent page (a --consent client): branded, the scopes worded, axe-clean, Allow reaches the app', async () => {
+    const page = await freshPage();
+    const state = randomBytes(16).toString('hex');
+    const q = new URLSearchParams({
+      client_id: CONSENT_CLIENT,
+      redirect_uri: REDIRECT(),
+      response_type: 'code',
+      scope: 'openid email offline_access calendar.read',
+      state,
+    });
+    await page.goto(`${t.url}/oauth/authorize?${q.toString()}`);
+    await page.fill('input[name=email]', erin.email);
+    await page.fill('input[name=password]', erin.password);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('button[value=allow]');
+    assert.equal(await page.title(), 'Allow access — Partner Planner');
+    assert.equal(await page.locator('.product').innerText(), 'Acme Workplace');
+    assert.deepEqual(await page.locator('ul.scopes li').allInnerTexts(), [
+      'Know who you are when you sign in',
+      'See your email address',
+      'Keep access while you are not signed in',
+      'Use the “calendar.read” permission',
+    ]);
+    await check(page, 'consent');
+    const caught = catcher.next();
+    await page.click('button[value=allow]');
+    const received = await caught;
+    assert.equal(received.searchParams.get('state'), state);
+    assert.ok(received.searchParams.get('code'));
   });
 
   test('wrong password: a 401 page that keeps the email and announces the error', async () => {

@@ -3,13 +3,14 @@ import { hash, verify } from '@node-rs/argon2';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readParams } from '../../http/params.js';
 import type { OAuthDeps } from '../context.js';
-import type { Client, Session, User } from '../../store/store.js';
+import type { Client, Consent, Session, User } from '../../store/store.js';
 import { requestOrigin } from '../../observability/audit.js';
 import { authorizationCode } from '../../tokens/opaque.js';
 import { brandForClient } from '../../branding/service.js';
 import { messages as m } from '../../views/messages/index.js';
 import {
   type MismatchProblem,
+  consentPage,
   errorPage,
   loginPage,
   mismatchPage,
@@ -19,6 +20,7 @@ import { sendPage } from '../../views/send.js';
 import {
   AccessDenied,
   AccountSelectionRequired,
+  ConsentRequired,
   InvalidRequest,
   LoginRequired,
   type OAuthError,
@@ -115,6 +117,55 @@ async function issueCode(
   await redirectTo(deps, reply, req.redirectUri, { code, state: req.state });
 }
 
+/** Whether a remembered grant holds every scope asked for: a subset needs no prompt. */
+function covered(consent: Consent | undefined, scopes: readonly string[]): boolean {
+  return consent !== undefined && scopes.every((s) => consent.scopes.includes(s));
+}
+
+/**
+ * DESIGN §6: a `consent` client gets a code only for scopes the user allowed it, remembered
+ * per (user, client); otherwise (or with `prompt=consent`) the consent page asks. A Cisco
+ * Spaces launch session has no user to ask: its tenant's app signs in without a prompt, but
+ * without `offline_access`, which such a client gets only through consent.
+ */
+async function consentThenIssue(
+  deps: OAuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  client: Client,
+  req: AuthorizationRequest,
+  session: Session,
+  tenantId: string,
+): Promise<void> {
+  if (!client.consent) return issueCode(deps, reply, req, session, tenantId);
+  if (session.userId === null) {
+    const scopes = req.scopes.filter((s) => s !== 'offline_access');
+    return issueCode(deps, reply, { ...req, scopes }, session, tenantId);
+  }
+  const remembered = await deps.store.getConsent(session.userId, client.id);
+  if (!req.forceConsent && covered(remembered, req.scopes))
+    return issueCode(deps, reply, req, session, tenantId);
+  if (req.promptNone)
+    throw new RedirectableError(
+      new ConsentRequired('the user has not allowed this application these scopes'),
+      req.redirectUri,
+      req.state,
+    );
+  const user = await deps.store.getUser(session.userId);
+  await sendPage(
+    reply,
+    200,
+    consentPage({
+      txn: sealTransaction(deps, { ...req, consentFor: { subject: session.subject, tenantId } }),
+      csrf: csrfToken(deps, request, reply),
+      clientName: client.name,
+      scopes: req.scopes,
+      signedInAs: user?.email ?? session.subject,
+      brand: await brandForClient(deps.store, client),
+    }),
+  );
+}
+
 /** With a session: pick the tenant (at once when there is one) and issue the code. */
 async function continueWithSession(
   deps: OAuthDeps,
@@ -140,10 +191,18 @@ async function continueWithSession(
         req.redirectUri,
         req.state,
       );
-    return issueCode(deps, reply, req, session, chosenTenant);
+    return consentThenIssue(deps, request, reply, client, req, session, chosenTenant);
   }
   if (tenants.length === 1 && !req.selectAccount)
-    return issueCode(deps, reply, req, session, (tenants[0] as { id: string }).id);
+    return consentThenIssue(
+      deps,
+      request,
+      reply,
+      client,
+      req,
+      session,
+      (tenants[0] as { id: string }).id,
+    );
   if (req.promptNone)
     throw new RedirectableError(
       new AccountSelectionRequired('the user must pick an organisation'),
@@ -452,7 +511,65 @@ async function logIn(
   return undefined;
 }
 
-/** POST /oauth/authorize: the login form or the tenant picker. */
+function expiredPage(reply: FastifyReply) {
+  return sendPage(
+    reply,
+    400,
+    errorPage({ title: m.expiredTitle, code: 'login-expired', message: m.expiredMessage }),
+  );
+}
+
+/**
+ * The consent page's answer. It counts only from the session it was shown to; anything else
+ * (a login form's transaction, another user's page, an unknown answer) is an expired page.
+ * Allow remembers the scopes (with those allowed before) and continues; Deny remembers
+ * nothing and sends `access_denied` back.
+ */
+async function answerConsent(
+  deps: OAuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  client: Client,
+  req: AuthorizationRequest,
+  answer: string,
+): Promise<void> {
+  const asked = req.consentFor;
+  const session = await currentSession(deps, request);
+  if (
+    !asked ||
+    !session ||
+    session.userId === null ||
+    session.subject !== asked.subject ||
+    (answer !== 'allow' && answer !== 'deny')
+  )
+    return expiredPage(reply);
+  const who = { userId: session.userId, clientId: client.id, ...requestOrigin(request) };
+  if (answer === 'deny') {
+    await deps.audit.record({ type: 'consent.denied', ...who });
+    throw new RedirectableError(
+      new AccessDenied('the user denied this application access'),
+      req.redirectUri,
+      req.state,
+    );
+  }
+  const before = await deps.store.getConsent(session.userId, client.id);
+  const scopes = [...new Set([...(before?.scopes ?? []), ...req.scopes])];
+  await deps.store.putConsent({
+    userId: session.userId,
+    clientId: client.id,
+    scopes,
+    grantedAt: deps.clock(),
+  });
+  await deps.audit.record({ type: 'consent.granted', reason: scopes.join(' '), ...who });
+  const answered: { -readonly [K in keyof AuthorizationRequest]: AuthorizationRequest[K] } = {
+    ...req,
+  };
+  delete answered.consentFor;
+  delete answered.forceConsent;
+  return continueWithSession(deps, request, reply, client, answered, session, asked.tenantId);
+}
+
+/** POST /oauth/authorize: the login form, the tenant picker or the consent page. */
 export function authorizePost(
   deps: OAuthDeps,
   request: FastifyRequest,
@@ -461,19 +578,15 @@ export function authorizePost(
   return guard(deps, request, reply, async () => {
     const form = readParams(request);
     const req = openTransaction(deps, form['txn']);
-    if (!req || !csrfValid(deps, request, form['csrf'])) {
-      return sendPage(
-        reply,
-        400,
-        errorPage({ title: m.expiredTitle, code: 'login-expired', message: m.expiredMessage }),
-      );
-    }
+    if (!req || !csrfValid(deps, request, form['csrf'])) return expiredPage(reply);
     // Re-check the client: it may have been changed or deleted while the page was open.
     const { client, redirectUri } = await trustedClient(deps, {
       client_id: req.clientId,
       redirect_uri: req.redirectUri,
     });
     const checked = { ...req, redirectUri };
+    if (form['consent'] !== undefined)
+      return answerConsent(deps, request, reply, client, checked, form['consent']);
     if (form['email'] !== undefined || form['password'] !== undefined) {
       const user = await logIn(deps, request, reply, client, checked, form);
       if (!user) return;

@@ -48,6 +48,13 @@ export interface AuthorizationRequest {
   readonly promptNone?: boolean;
   /** `prompt=select_account`: show the tenant picker even when one tenant is possible. */
   readonly selectAccount?: boolean;
+  /** `prompt=consent`: a `consent` client asks again even for scopes allowed before. */
+  readonly forceConsent?: boolean;
+  /**
+   * Sealed in the consent page only: the subject it was shown to and the tenant picked, so
+   * its answer counts for them alone.
+   */
+  readonly consentFor?: { readonly subject: string; readonly tenantId: string };
   /** `max_age`: the session's login must be at most this many seconds old. */
   readonly maxAge?: number;
   /** `login_hint`: pre-fills the email field. */
@@ -169,6 +176,7 @@ function openIdParameters(query: Readonly<Record<string, string>>) {
     ...(nonce !== undefined && { nonce }),
     ...(prompt.has('none') && { promptNone: true }),
     ...(prompt.has('select_account') && { selectAccount: true }),
+    ...(prompt.has('consent') && { forceConsent: true }),
     ...(maxAge !== undefined && maxAge > 0 && { maxAge }),
     // A hint too long to be an address is ignored, as a hint may be.
     ...(loginHint !== undefined && loginHint.length <= MAX_LOGIN_HINT && { loginHint }),

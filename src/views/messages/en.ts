@@ -19,6 +19,20 @@ export interface Messages {
   readonly pickerLead: string;
   readonly pickerLegend: string;
   readonly continueButton: string;
+  readonly consentTitle: (clientName: string) => string;
+  readonly consentHeading: string;
+  /** Follows the application's name. */
+  readonly consentLead: string;
+  readonly consentSignedInAs: (who: string) => string;
+  /** What each identity scope (OpenID Connect Core §5.4, §11) lets the application do. */
+  readonly scopeOpenid: string;
+  readonly scopeProfile: string;
+  readonly scopeEmail: string;
+  readonly scopeOfflineAccess: string;
+  /** A scope of the client's own `--scope` list, named as registered. */
+  readonly scopeOther: (scope: string) => string;
+  readonly allowButton: string;
+  readonly denyButton: string;
   readonly supportLink: string;
   readonly errorCodeLabel: string;
   readonly adminDetailsHeading: string;
@@ -70,6 +84,17 @@ export const en: Messages = {
   pickerLead: 'for',
   pickerLegend: 'Organisation',
   continueButton: 'Continue',
+  consentTitle: (clientName) => `Allow access — ${clientName}`,
+  consentHeading: 'Allow access?',
+  consentLead: 'would like to:',
+  consentSignedInAs: (who) => `You are signed in as ${who}.`,
+  scopeOpenid: 'Know who you are when you sign in',
+  scopeProfile: 'See your name',
+  scopeEmail: 'See your email address',
+  scopeOfflineAccess: 'Keep access while you are not signed in',
+  scopeOther: (scope) => `Use the “${scope}” permission`,
+  allowButton: 'Allow',
+  denyButton: 'Deny',
   supportLink: 'Need help? Contact support',
   errorCodeLabel: 'Error code:',
   adminDetailsHeading: 'For your administrator',
