@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { hash } from '@node-rs/argon2';
-import type { User } from '../store/store.js';
+import { familyRevocationExpiry } from '../oauth/token/issue.js';
+import { NotFoundError, type User } from '../store/store.js';
 import {
   type AdminContext,
   ValidationError,
@@ -68,4 +69,44 @@ export async function disableUser(ctx: AdminContext, email: string) {
   const user = await ctx.store.disableUser(checkEmail(email), ctx.clock());
   await audited(ctx, { type: 'user.disabled', userId: user.id });
   return userView(user);
+}
+
+async function userByEmail(ctx: AdminContext, email: string): Promise<User> {
+  const user = await ctx.store.getUserByEmail(checkEmail(email));
+  if (!user) throw new NotFoundError(`user ${email} not found`);
+  return user;
+}
+
+/** The scopes the user allowed each `consent` client (DESIGN §6). */
+export async function listConsents(ctx: AdminContext, email: string) {
+  const user = await userByEmail(ctx, email);
+  return (await ctx.store.listConsents(user.id)).map((c) => ({
+    client_id: c.clientId,
+    scopes: c.scopes,
+    granted_at: iso(c.grantedAt),
+  }));
+}
+
+/**
+ * Withdraws the user's consent to a client and revokes that user's refresh families of the
+ * client (their access tokens with them), so the grant the consent allowed ends now.
+ */
+export async function revokeConsent(ctx: AdminContext, email: string, clientId: string) {
+  const user = await userByEmail(ctx, email);
+  if (!(await ctx.store.deleteConsent(user.id, clientId)))
+    throw new NotFoundError(`${email} has no consent for client ${clientId}`);
+  const client = await ctx.store.getClient(clientId);
+  const dialect = client && ctx.dialects.get(client.dialect);
+  const families = await ctx.store.listUserRefreshFamilies(user.id, clientId);
+  const now = ctx.clock();
+  // The consent row goes with its client, so a consent found means the client exists.
+  if (client && dialect)
+    for (const f of families)
+      await ctx.store.revokeRefreshFamily(
+        f.familyId,
+        now,
+        familyRevocationExpiry(ctx, client, dialect, f.expiresAt),
+      );
+  await audited(ctx, { type: 'consent.revoked', userId: user.id, clientId });
+  return { client_id: clientId, revoked: true, refresh_families_revoked: families.length };
 }

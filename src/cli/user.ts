@@ -1,5 +1,12 @@
 import { Command } from 'commander';
-import { createUser, disableUser, listUsers, setPassword } from '../admin/users.js';
+import {
+  createUser,
+  disableUser,
+  listConsents,
+  listUsers,
+  revokeConsent,
+  setPassword,
+} from '../admin/users.js';
 import { ValidationError } from '../admin/context.js';
 import { managed } from './context.js';
 import { printItem, printList, readStdinLine } from './io.js';
@@ -64,6 +71,25 @@ export function userCommand(): Command {
     .action(
       managed(async (ctx, opts, email: string) => {
         printItem(opts, await disableUser(ctx, email));
+      }),
+    );
+  user
+    .command('consents')
+    .description('list the scopes the user allowed each --consent client')
+    .argument('<email>')
+    .action(
+      managed(async (ctx, opts, email: string) => {
+        printList(opts, await listConsents(ctx, email), ['client_id', 'scopes', 'granted_at']);
+      }),
+    );
+  user
+    .command('revoke-consent')
+    .description("withdraw a consent and revoke the user's refresh tokens of that client")
+    .argument('<email>')
+    .requiredOption('--client <id>', 'the client')
+    .action(
+      managed(async (ctx, opts, email: string, flags: { client: string }) => {
+        printItem(opts, await revokeConsent(ctx, email, flags.client));
       }),
     );
   return user;

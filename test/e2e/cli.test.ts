@@ -376,6 +376,22 @@ describe('management commands', { timeout: 900_000 }, () => {
       );
     });
 
+    test('consents and revoke-consent: none yet; an unknown user or consent is refused', async () => {
+      assert.deepEqual(
+        jsonArray(await ws.cli(['--json', 'user', 'consents', 'ada@example.com'])),
+        [],
+      );
+      oneLineError(await ws.cli(['user', 'consents', 'nobody@example.com']), /nobody@example\.com/);
+      oneLineError(
+        await ws.cli(['user', 'revoke-consent', 'ada@example.com', '--client', 'ghost']),
+        /no consent for client ghost/,
+      );
+      // A usage error: commander's exit code 2.
+      const usage = await ws.cli(['user', 'revoke-consent', 'ada@example.com']);
+      assert.equal(usage.code, 2);
+      assert.match(usage.stderr, /--client/);
+    });
+
     test('disable', async () => {
       const user = jsonObject(await ws.cli(['--json', 'user', 'disable', 'ada@example.com']));
       assert.equal(user['disabled'], true);

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import * as client from 'openid-client';
-import { createUser } from '../../src/admin/users.js';
+import { createUser, listConsents, revokeConsent } from '../../src/admin/users.js';
 import { type TestApp, TestClock } from '../helpers/app.js';
 import { type Answer, Browser, logInAt, redirected } from '../helpers/browser.js';
 import { formState, inputs } from '../helpers/html.js';
@@ -314,6 +314,64 @@ describe('consent (--consent clients)', () => {
     const refreshed = await client.refreshTokenGrant(config, tokens.refresh_token);
     assert.ok(refreshed.access_token);
     await withdraw(erinId);
+  });
+
+  test('revoke-consent withdraws the grant and its refresh token: the refresh is invalid_grant', async () => {
+    const browser = new Browser(t.url);
+    const page = await logInAt(browser, authorizeUrl({ scope: 'openid offline_access' }), erin);
+    const location = redirected(await browser.post({ ...formState(page.body), consent: 'allow' }));
+    const tokens = await redeem(location.searchParams.get('code') as string);
+    const refreshToken = tokens.body['refresh_token'] as string;
+    assert.deepEqual(
+      (await listConsents(t.deps, erin.email)).map((c) => [c.client_id, c.scopes]),
+      [[THIRD.id, ['openid', 'offline_access']]],
+    );
+    // Finn's grant of the same client is not Erin's to lose.
+    const finnBrowser = new Browser(t.url);
+    const finnPage = await logInAt(
+      finnBrowser,
+      authorizeUrl({ scope: 'openid offline_access' }),
+      finn,
+    );
+    const finnCode = redirected(
+      await finnBrowser.post({ ...formState(finnPage.body), consent: 'allow' }),
+    );
+    const finnRefresh = (await redeem(finnCode.searchParams.get('code') as string)).body[
+      'refresh_token'
+    ] as string;
+
+    // Every one of Erin's families of this client, those of the earlier tests too.
+    const live = await t.deps.store.listUserRefreshFamilies(erinId, THIRD.id);
+    assert.ok(live.length >= 1);
+    assert.deepEqual(await revokeConsent(t.deps, erin.email, THIRD.id), {
+      client_id: THIRD.id,
+      revoked: true,
+      refresh_families_revoked: live.length,
+    });
+    assert.deepEqual(await t.deps.store.listUserRefreshFamilies(erinId, THIRD.id), []);
+    assert.deepEqual(await listConsents(t.deps, erin.email), []);
+    const refresh = async (token: string) => {
+      const res = await fetch(new URL('/oauth/token', t.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: token,
+          client_id: THIRD.id,
+          client_secret: THIRD.secret,
+        }).toString(),
+      });
+      return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+    };
+    const refused = await refresh(refreshToken);
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body['error'], 'invalid_grant');
+    assert.equal((await refresh(finnRefresh)).status, 200);
+    const events = await t.deps.store.listAuditEvents({ type: 'consent.revoked', limit: 10 });
+    assert.ok(events.some((e) => e.userId === erinId && e.clientId === THIRD.id));
+    // The next sign-in asks again.
+    assert.ok(consentList(await browser.get(authorizeUrl({ scope: 'openid' }).toString())));
+    await withdraw(finnId);
   });
 
   test('the consent form has no other inputs than the sealed state', async () => {

@@ -8,7 +8,10 @@ import { timeOrderedId } from '../../store/uuid.js';
 import type { Dialect, TokenResult } from '../dialects/index.js';
 import { InvalidScope, InvalidTarget } from '../../errors.js';
 
-export function accessTokenTtl(deps: OAuthDeps, client: Client, dialect: Dialect): number {
+/** Only the server default is read, so the management services can bound revocations too. */
+type TtlDeps = { readonly config: { readonly accessTokenTtl: number } };
+
+export function accessTokenTtl(deps: TtlDeps, client: Client, dialect: Dialect): number {
   return client.accessTokenTtl ?? dialect.accessTokenTtl ?? deps.config.accessTokenTtl;
 }
 
@@ -17,7 +20,7 @@ export function accessTokenTtl(deps: OAuthDeps, client: Client, dialect: Dialect
  * family's last refresh (at most its absolute expiry) by one access-token lifetime.
  */
 export function familyRevocationExpiry(
-  deps: OAuthDeps,
+  deps: TtlDeps,
   client: Client,
   dialect: Dialect,
   familyExpiresAt: number,
