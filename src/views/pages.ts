@@ -245,7 +245,6 @@ export function consentPage(
   );
 }
 
-
 export interface ErrorPageInput extends PageOptions {
   readonly title: string;
   /** Stable code shown on the page (e.g. `configuration-mismatch`). */
