@@ -1414,6 +1414,165 @@ forEachEngine('store contract', (t, engine) => {
     });
   });
 
+  describe('back-channel logout', () => {
+    const HOOK = 'https://rp.example/backchannel';
+    const session = (idHash: string, userId: string) => ({
+      idHash,
+      userId,
+      subject: userId,
+      tenantId: null,
+      createdAt: T0,
+      expiresAt: T0 + DAY,
+    });
+    const recipient = (sid: string, clientId: string, subject = 'user-1') => ({
+      sid,
+      clientId,
+      subject,
+      expiresAt: T0 + DAY,
+    });
+    const jobs = () =>
+      t()
+        .db.selectFrom('logout_jobs')
+        .select(['client_id', 'subject', 'sid', 'queued_at', 'due_at', 'attempts', 'lease_until'])
+        .orderBy('client_id')
+        .orderBy('sid')
+        .execute();
+    const job = (clientId: string, sid: string, subject = 'user-1') => ({
+      client_id: clientId,
+      subject,
+      sid,
+      queued_at: T0 + 10,
+      due_at: T0 + 10,
+      attempts: 0,
+      lease_until: null,
+    });
+
+    beforeEach(async () => {
+      await t().store.createClient(newClient('rp-a', { backchannelLogoutUri: HOOK }));
+      await t().store.createClient(newClient('rp-b', { backchannelLogoutUri: `${HOOK}/b` }));
+      await t().store.createClient(newClient('rp-none'));
+    });
+
+    it('ending a session queues one job per recipient with a URI, once, and leaves other sessions', async () => {
+      await t().store.createSession(session('h1', 'user-1'));
+      await t().store.createSession(session('h2', 'user-1'));
+      for (const r of [
+        recipient('sid-1', 'rp-a'),
+        recipient('sid-1', 'rp-a'),
+        recipient('sid-1', 'rp-b'),
+        recipient('sid-1', 'rp-none'),
+        recipient('sid-2', 'rp-a'),
+      ])
+        await t().store.recordIdTokenRecipient(r);
+
+      await t().store.endSession('h1', 'sid-1', T0 + 10);
+      assert.equal(await t().store.findSession('h1', T0 + 11), undefined);
+      assert.ok(await t().store.findSession('h2', T0 + 11));
+      assert.deepEqual(await jobs(), [job('rp-a', 'sid-1'), job('rp-b', 'sid-1')]);
+      assert.deepEqual(
+        await t().db.selectFrom('id_token_recipients').select(['sid', 'client_id']).execute(),
+        [{ sid: 'sid-2', client_id: 'rp-a' }],
+      );
+      // Ending it again (a second tab's logout) tells nobody twice.
+      await t().store.endSession('h1', 'sid-1', T0 + 20);
+      assert.equal((await jobs()).length, 2);
+    });
+
+    it('ending a session nobody received an ID Token in queues nothing', async () => {
+      await t().store.createSession(session('h1', 'user-1'));
+      await t().store.endSession('h1', 'sid-1', T0 + 10);
+      assert.deepEqual(await jobs(), []);
+      assert.equal(await t().store.findSession('h1', T0 + 11), undefined);
+    });
+
+    it("ending a user's sessions ends all of them, queues for each, and revokes all their refresh tokens", async () => {
+      await t().store.createSession(session('h1', 'user-1'));
+      await t().store.createSession(session('h2', 'user-1'));
+      await t().store.createSession(session('h3', 'user-2'));
+      await t().store.recordIdTokenRecipient(recipient('sid-1', 'rp-a'));
+      await t().store.recordIdTokenRecipient(recipient('sid-2', 'rp-b'));
+      await t().store.recordIdTokenRecipient(recipient('sid-3', 'rp-a', 'user-2'));
+      await t().store.insertRefreshToken(refreshToken('r1', { scope: 'openid offline_access' }));
+      await t().store.insertRefreshToken(refreshToken('r2', { familyId: 'f2', userId: 'user-2' }));
+
+      await t().store.endUserSessions('user-1', T0 + 10);
+      assert.equal(await t().store.findSession('h1', T0 + 11), undefined);
+      assert.equal(await t().store.findSession('h2', T0 + 11), undefined);
+      assert.ok(await t().store.findSession('h3', T0 + 11));
+      assert.deepEqual(await jobs(), [job('rp-a', 'sid-1'), job('rp-b', 'sid-2')]);
+      assert.equal((await t().store.findRefreshToken('hash-r1'))?.revokedAt, T0 + 10);
+      assert.equal((await t().store.findRefreshToken('hash-r2'))?.revokedAt, null);
+    });
+
+    it('claims a due job once until its lease lapses, and only the claim may finish or release it', async () => {
+      await t().store.recordIdTokenRecipient(recipient('sid-1', 'rp-a'));
+      await t().store.endSession('h-none', 'sid-1', T0 + 10);
+      assert.deepEqual(await t().store.claimLogoutJobs(T0 + 9, 30, 10), [], 'not due yet');
+
+      const [first, ...more] = await t().store.claimLogoutJobs(T0 + 10, 30, 10);
+      assert.deepEqual(more, []);
+      assert.ok(first);
+      assert.deepEqual(
+        { ...first, id: undefined },
+        {
+          id: undefined,
+          clientId: 'rp-a',
+          subject: 'user-1',
+          sid: 'sid-1',
+          queuedAt: T0 + 10,
+          attempts: 1,
+          leaseUntil: T0 + 40,
+        },
+      );
+      assert.deepEqual(await t().store.claimLogoutJobs(T0 + 39, 30, 10), [], 'leased');
+
+      // The lease lapsed (the node died): another claim takes over; the old one is void.
+      const [second] = await t().store.claimLogoutJobs(T0 + 40, 30, 10);
+      assert.equal(second?.attempts, 2);
+      assert.equal(second?.leaseUntil, T0 + 70);
+      await t().store.finishLogoutJob(first);
+      await t().store.retryLogoutJob(first, T0 + 41);
+      assert.deepEqual(
+        (await jobs()).map((j) => [j.due_at, j.lease_until]),
+        [[T0 + 10, T0 + 70]],
+      );
+
+      assert.ok(second);
+      await t().store.retryLogoutJob(second, T0 + 100);
+      assert.deepEqual(
+        (await jobs()).map((j) => [j.due_at, j.lease_until]),
+        [[T0 + 100, null]],
+      );
+      assert.deepEqual(await t().store.claimLogoutJobs(T0 + 99, 30, 10), []);
+      const [third] = await t().store.claimLogoutJobs(T0 + 100, 30, 10);
+      assert.equal(third?.attempts, 3);
+      assert.ok(third);
+      await t().store.finishLogoutJob(third);
+      assert.deepEqual(await jobs(), []);
+    });
+
+    it('hands each of 20 due jobs to exactly one of 5 concurrent claimers', async () => {
+      for (let i = 0; i < 20; i++)
+        await t().store.recordIdTokenRecipient(recipient(`sid-${i}`, 'rp-a'));
+      for (let i = 0; i < 20; i++) await t().store.endSession(`h-${i}`, `sid-${i}`, T0 + 10);
+      const claims = await Promise.all(
+        Array.from({ length: 5 }, () => t().store.claimLogoutJobs(T0 + 10, 30, 20)),
+      );
+      const sids = claims.flat().map((j) => j.sid);
+      assert.equal(sids.length, 20);
+      assert.equal(new Set(sids).size, 20);
+    });
+
+    it('sweeps recipients whose session can no longer be alive', async () => {
+      await t().store.recordIdTokenRecipient({ ...recipient('sid-1', 'rp-a'), expiresAt: T0 - 1 });
+      await t().store.recordIdTokenRecipient({ ...recipient('sid-2', 'rp-a'), expiresAt: T0 + 1 });
+      assert.equal(await t().store.sweepExpired(T0), 1);
+      assert.deepEqual(await t().db.selectFrom('id_token_recipients').select('sid').execute(), [
+        { sid: 'sid-2' },
+      ]);
+    });
+  });
+
   describe('revocations', () => {
     it('revokes an access token by jti, idempotently', async () => {
       assert.equal(await t().store.isAccessTokenRevoked('jti-1', undefined), false);

@@ -66,7 +66,10 @@ export async function setPassword(ctx: AdminContext, email: string, password: st
 }
 
 export async function disableUser(ctx: AdminContext, email: string) {
-  const user = await ctx.store.disableUser(checkEmail(email), ctx.clock());
+  const now = ctx.clock();
+  const user = await ctx.store.disableUser(checkEmail(email), now);
+  // DESIGN §6: signed out everywhere, relying parties told by Back-Channel Logout.
+  await ctx.store.endUserSessions(user.id, now);
   await audited(ctx, { type: 'user.disabled', userId: user.id });
   return userView(user);
 }

@@ -302,6 +302,11 @@ export const optionSchemas = {
     default: 90,
     doc: 'Audit events older than this many days are deleted by the periodic sweep.',
   },
+  backchannelLogoutPollInterval: {
+    schema: z.coerce.number().min(0.05).max(300),
+    default: 5,
+    doc: 'Seconds between two looks of the Back-Channel Logout worker at its queue (every serve process runs one).',
+  },
   tokenEndpointAliases: {
     schema: list,
     default: ['/auth/token', '/configapi/v2/oauth/token'],

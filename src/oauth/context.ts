@@ -44,6 +44,7 @@ export type OAuthStore = Pick<
   | 'insertAuthorizationCode'
   | 'findAuthorizationCode'
   | 'consumeAuthorizationCode'
+  | 'recordIdTokenRecipient'
   | 'insertRefreshToken'
   | 'findRefreshToken'
   | 'redeemRefreshToken'

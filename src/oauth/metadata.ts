@@ -29,7 +29,7 @@ export function serverMetadata(config: Pick<Config, 'issuer'>): Record<string, u
 /**
  * OpenID Connect Discovery 1.0 §3 provider metadata: the RFC 8414 document (same issuer and
  * endpoints) plus what an OpenID Provider declares, listing only what is implemented (no
- * back-channel logout, claims parameter or request objects yet: docs/oidc.md).
+ * claims parameter or request objects yet: docs/oidc.md).
  */
 export function openIdMetadata(config: Pick<Config, 'issuer'>): Record<string, unknown> {
   return {
@@ -40,6 +40,8 @@ export function openIdMetadata(config: Pick<Config, 'issuer'>): Record<string, u
     id_token_signing_alg_values_supported: SIGNING_ALGS,
     prompt_values_supported: PROMPT_VALUES,
     end_session_endpoint: `${config.issuer}/oauth/end-session`,
+    backchannel_logout_supported: true,
+    backchannel_logout_session_supported: true,
     claims_parameter_supported: false,
     request_parameter_supported: false,
     request_uri_parameter_supported: false,

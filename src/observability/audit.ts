@@ -26,6 +26,12 @@ export const AUDIT_EVENT_TYPES = {
   'consent.denied': 'a user denied a consent client; nothing was remembered',
   'consent.revoked':
     "a user's consent to a client was withdrawn and that user's refresh tokens of the client revoked",
+  'backchannel.delivered':
+    "a client's back-channel logout URI accepted a logout token (200 or 204)",
+  'backchannel.failed':
+    "a client's back-channel logout URI answered 400; the logout token is not sent again",
+  'backchannel.given_up':
+    'a logout token could not be delivered within an hour of the logout; the reason holds the last error',
   'launch.accepted': 'a Cisco Spaces launch token was accepted and a session opened',
   'launch.refused': 'a Cisco Spaces launch was refused',
   'client.created': 'a client was registered',

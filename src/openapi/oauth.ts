@@ -147,6 +147,8 @@ const schemas: Record<string, Schema> = {
       },
       prompt_values_supported: { type: 'array', items: { enum: [...PROMPT_VALUES] } },
       end_session_endpoint: string(),
+      backchannel_logout_supported: { const: true },
+      backchannel_logout_session_supported: { const: true },
       claims_parameter_supported: { const: false },
       request_parameter_supported: { const: false },
       request_uri_parameter_supported: { const: false },

@@ -5,6 +5,7 @@ import { type ErrorBody, installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
 import { authorizeGet, authorizePost, logoutEndpoint } from '../oauth/authorize/endpoint.js';
 import { endSessionEndpoint } from '../oauth/authorize/end-session.js';
+import { BackchannelLogoutWorker } from '../oauth/backchannel-logout.js';
 import { introspectionEndpoint } from '../oauth/introspect.js';
 import { openIdMetadata, serverMetadata } from '../oauth/metadata.js';
 import { revocationEndpoint } from '../oauth/revoke.js';
@@ -57,6 +58,13 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
 
   registerRawBody(app);
   installErrorHandler(app, deps.metrics);
+  // Runs beside the routes, never in a request: it lives and stops with the app.
+  const logouts = new BackchannelLogoutWorker(deps);
+  app.addHook('onReady', (done) => {
+    logouts.start();
+    done();
+  });
+  app.addHook('onClose', () => logouts.stop());
   const always = everyResponseHeaders(deps.config.issuer);
 
   // Both hooks take a callback rather than being async: an async onSend hook defers the

@@ -182,6 +182,29 @@ export interface Session {
   readonly expiresAt: number;
 }
 
+/** A client that received an ID Token in the login session `sid` (Back-Channel Logout). */
+export interface IdTokenRecipient {
+  readonly sid: string;
+  readonly clientId: string;
+  readonly subject: string;
+  /** The session ends by then at the latest; the sweep then forgets the recipient. */
+  readonly expiresAt: number;
+}
+
+/** A Back-Channel Logout delivery to one client, as claimed by a worker. */
+export interface LogoutJob {
+  readonly id: string;
+  readonly clientId: string;
+  readonly subject: string;
+  /** The ended session's `sid`, as its ID Tokens carried it. */
+  readonly sid: string;
+  readonly queuedAt: number;
+  /** Attempts so far, this one included. */
+  readonly attempts: number;
+  /** The claim: until when this worker owns the job; finishing or retrying checks it. */
+  readonly leaseUntil: number;
+}
+
 /** One audit-trail entry; never carries a secret, code or token. */
 export interface AuditEvent {
   readonly id: string;
@@ -367,7 +390,24 @@ export interface Store {
   createSession(session: Session): Promise<void>;
   /** The session if it exists, is unexpired at `now` and was not ended. */
   findSession(idHash: string, now: number): Promise<Session | undefined>;
-  endSession(idHash: string, now: number): Promise<void>;
+  /**
+   * Ends the session and, in the same transaction, queues a logout job for every client
+   * with a back-channel logout URI that received an ID Token in it (`sid`).
+   */
+  endSession(idHash: string, sid: string, now: number): Promise<void>;
+  /**
+   * Ends every session of the user, queueing logout jobs as `endSession` does, and revokes
+   * all of the user's refresh tokens, in one transaction (`user disable`).
+   */
+  endUserSessions(userId: string, now: number): Promise<void>;
+  /** Records that `clientId` received an ID Token in the session `sid`; idempotent. */
+  recordIdTokenRecipient(recipient: IdTokenRecipient): Promise<void>;
+  /** Claims up to `limit` due logout jobs for `leaseSeconds` (see LogoutJob.leaseUntil). */
+  claimLogoutJobs(now: number, leaseSeconds: number, limit: number): Promise<LogoutJob[]>;
+  /** Deletes a job its claim still holds: delivered, refused or given up. */
+  finishLogoutJob(job: LogoutJob): Promise<void>;
+  /** Releases a job its claim still holds, due again at `dueAt`. */
+  retryLogoutJob(job: LogoutJob, dueAt: number): Promise<void>;
 
   /**
    * Records a Cisco Spaces launch token as used. True the first time; false for a replay
@@ -391,7 +431,7 @@ export interface Store {
   /** Deletes audit events older than `before` (milliseconds); returns how many. */
   sweepAuditEvents(before: number): Promise<number>;
 
-  /** Deletes expired codes, refresh tokens, revocations, sessions, launch records and day-old throttle counters; safe to run on every node at once. */
+  /** Deletes expired codes, refresh tokens, revocations, sessions, ID Token recipients, launch records and day-old throttle counters; safe to run on every node at once. */
   sweepExpired(now: number): Promise<number>;
 
   getBranding(kind: BrandKind, ownerId: string): Promise<Branding | undefined>;

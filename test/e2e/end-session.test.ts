@@ -11,6 +11,7 @@ import * as client from 'openid-client';
 import { createUser } from '../../src/admin/users.js';
 import { type TestApp, TestClock } from '../helpers/app.js';
 import { formState, inputs } from '../helpers/html.js';
+import { type Answer, Browser } from '../helpers/browser.js';
 import { CookieJar, startListeningApp } from '../helpers/spaces.js';
 
 const REDIRECT = 'https://rp.example/callback';
@@ -21,37 +22,6 @@ const RP = { id: 'rp', secret: 'rp-secret-0123456789abcdefgh' };
 const OTHER = { id: 'other-rp', secret: 'other-secret-0123456789abcdef' };
 const erin = { email: 'erin@acme.example', password: 'erin-password-12' };
 const finn = { email: 'finn@acme.example', password: 'finn-password-12' };
-
-interface Answer {
-  readonly status: number;
-  readonly location: string | null;
-  readonly body: string;
-}
-
-class Browser {
-  jar = new CookieJar();
-  constructor(private readonly base: string) {}
-
-  async send(url: string, init: RequestInit = { method: 'GET' }): Promise<Answer> {
-    const target = new URL(url, this.base);
-    const cookie = this.jar.header(target.pathname);
-    const res = await fetch(target, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), ...(cookie && { cookie }) },
-    });
-    this.jar.absorb({ headers: { 'set-cookie': res.headers.getSetCookie() } });
-    return { status: res.status, location: res.headers.get('location'), body: await res.text() };
-  }
-
-  form(path: string, form: Record<string, string>): Promise<Answer> {
-    return this.send(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-  }
-}
 
 /** The stable code an error page shows. */
 const pageCode = (a: Answer) => /<code>([a-z-]+)<\/code>/.exec(a.body)?.[1];
@@ -103,11 +73,11 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
       code_challenge: await client.calculatePKCECodeChallenge(verifier),
       code_challenge_method: 'S256',
     });
-    let page = await browser.send(url.href);
+    let page = await browser.get(url.href);
     if (page.status === 200 && inputs(page.body).some((i) => i['name'] === 'password'))
-      page = await browser.form('/oauth/authorize', { ...formState(page.body), ...who });
+      page = await browser.post({ ...formState(page.body), ...who }, '/oauth/authorize');
     assert.equal(page.status, 303, page.body.slice(0, 300));
-    const tokens = await client.authorizationCodeGrant(rpConfig, new URL(page.location as string), {
+    const tokens = await client.authorizationCodeGrant(rpConfig, page.location as URL, {
       pkceCodeVerifier: verifier,
       expectedState: state,
     });
@@ -123,8 +93,8 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
       code_challenge_method: 'S256',
     });
-    const answer = await browser.send(url.href);
-    return new URL(answer.location as string).searchParams.has('code');
+    const answer = await browser.get(url.href);
+    return (answer.location as URL).searchParams.has('code');
   }
 
   describe('hostile and malformed requests: an error page, no redirect, the session stays', () => {
@@ -203,10 +173,10 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
           const query = new URLSearchParams(params(idToken)).toString();
           const answer =
             method === 'GET'
-              ? await browser.send(`/oauth/end-session?${query}`)
-              : await browser.form('/oauth/end-session', params(idToken));
+              ? await browser.get(`/oauth/end-session?${query}`)
+              : await browser.post(params(idToken), '/oauth/end-session');
           assert.equal(answer.status, status, `${method}: ${answer.body.slice(0, 300)}`);
-          assert.equal(answer.location, null);
+          assert.equal(answer.location?.href, undefined);
           assert.equal(pageCode(answer), code);
         }
         assert.equal(await stillSignedIn(), true);
@@ -219,7 +189,7 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
       const forged = await new SignJWT(decodeJwt(idToken))
         .setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: 'forged' })
         .sign(privateKey);
-      const answer = await browser.send(
+      const answer = await browser.get(
         `/oauth/end-session?${new URLSearchParams({ id_token_hint: forged, post_logout_redirect_uri: BYE })}`,
       );
       assert.equal(answer.status, 400);
@@ -229,7 +199,7 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
 
     test('a repeated parameter', async () => {
       await signIn();
-      const answer = await browser.send(`/oauth/end-session?state=a&state=b`);
+      const answer = await browser.get(`/oauth/end-session?state=a&state=b`);
       assert.equal(answer.status, 400);
       assert.equal(pageCode(answer), 'logout-invalid-request');
       assert.equal(await stillSignedIn(), true);
@@ -237,13 +207,16 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
 
     test('the confirmation form with a forged or absent CSRF token: 403, the session stays', async () => {
       await signIn();
-      const page = await browser.send('/oauth/end-session');
+      const page = await browser.get('/oauth/end-session');
       const csrf = inputs(page.body).find((i) => i['name'] === 'csrf')?.['value'] as string;
       for (const bad of [undefined, `${csrf.slice(0, -2)}xx`, 'A'.repeat(32)]) {
-        const answer = await browser.form('/oauth/end-session', {
-          confirm: 'yes',
-          ...(bad !== undefined && { csrf: bad }),
-        });
+        const answer = await browser.post(
+          {
+            confirm: 'yes',
+            ...(bad !== undefined && { csrf: bad }),
+          },
+          '/oauth/end-session',
+        );
         assert.equal(answer.status, 403);
         assert.equal(pageCode(answer), 'logout-refused');
       }
@@ -259,9 +232,9 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
       post_logout_redirect_uri: BYE,
       state: 'bye-1',
     });
-    const answer = await browser.send(url.href);
+    const answer = await browser.get(url.href);
     assert.equal(answer.status, 303, answer.body.slice(0, 300));
-    assert.equal(answer.location, `${BYE}?state=bye-1`);
+    assert.equal(answer.location?.href, `${BYE}?state=bye-1`);
     assert.equal(await stillSignedIn(), false);
   });
 
@@ -269,13 +242,16 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
     const { idToken } = await signIn();
     t.clock.advance(2 * 3600);
     try {
-      const answer = await browser.form('/oauth/end-session', {
-        id_token_hint: idToken,
-        client_id: RP.id,
-        post_logout_redirect_uri: BYE,
-      });
+      const answer = await browser.post(
+        {
+          id_token_hint: idToken,
+          client_id: RP.id,
+          post_logout_redirect_uri: BYE,
+        },
+        '/oauth/end-session',
+      );
       assert.equal(answer.status, 303, answer.body.slice(0, 300));
-      assert.equal(answer.location, BYE);
+      assert.equal(answer.location?.href, BYE);
     } finally {
       t.clock.advance(-2 * 3600);
     }
@@ -284,13 +260,13 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
   test('no session at all: answered at once (the redirect, or the signed-out page)', async () => {
     const { idToken } = await signIn();
     browser.jar = new CookieJar();
-    const redirect = await browser.send(
+    const redirect = await browser.get(
       client.buildEndSessionUrl(config, { id_token_hint: idToken, post_logout_redirect_uri: BYE })
         .href,
     );
     assert.equal(redirect.status, 303);
-    assert.equal(redirect.location, BYE);
-    const page = await browser.send('/oauth/end-session');
+    assert.equal(redirect.location?.href, BYE);
+    const page = await browser.get('/oauth/end-session');
     assert.equal(page.status, 200);
     assert.equal(pageCode(page), 'signed-out');
   });
@@ -300,7 +276,7 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
     browser.jar = new CookieJar();
     await signIn(finn);
     // Erin's hint in Finn's browser: not this session's, so Finn is asked.
-    const page = await browser.send(
+    const page = await browser.get(
       client.buildEndSessionUrl(config, {
         id_token_hint: erinHint,
         post_logout_redirect_uri: BYE,
@@ -323,9 +299,9 @@ describe('RP-Initiated Logout (end_session_endpoint)', () => {
       'post_logout_redirect_uri',
       'state',
     ]);
-    const done = await browser.form('/oauth/end-session', { ...fields, confirm: 'yes' });
+    const done = await browser.post({ ...fields, confirm: 'yes' }, '/oauth/end-session');
     assert.equal(done.status, 303, done.body.slice(0, 300));
-    assert.equal(done.location, `${BYE}?state=s2`);
+    assert.equal(done.location?.href, `${BYE}?state=s2`);
     assert.equal(await stillSignedIn(), false);
   });
 });

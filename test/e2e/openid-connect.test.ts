@@ -835,6 +835,8 @@ describe('OpenID Connect', () => {
       id_token_signing_alg_values_supported: ['RS256', 'PS256', 'ES256', 'EdDSA'],
       prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
       end_session_endpoint: `${t.url}/oauth/end-session`,
+      backchannel_logout_supported: true,
+      backchannel_logout_session_supported: true,
       claims_parameter_supported: false,
       request_parameter_supported: false,
       request_uri_parameter_supported: false,

@@ -13,7 +13,7 @@ export interface Answer {
 }
 
 export class Browser {
-  readonly jar = new CookieJar();
+  jar = new CookieJar();
   constructor(private readonly base: string) {}
 
   private async send(url: string, init: RequestInit): Promise<Answer> {

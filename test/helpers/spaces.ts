@@ -381,7 +381,11 @@ async function freePort(): Promise<number> {
  * probed free first and the issuer fixed before the app exists; a lost race is retried.
  */
 export async function startListeningApp(
-  options: { flags?: Partial<Record<OptionName, unknown>>; clock?: TestClock } = {},
+  options: {
+    flags?: Partial<Record<OptionName, unknown>>;
+    clock?: TestClock;
+    database?: string;
+  } = {},
 ): Promise<TestApp & { readonly url: string }> {
   for (let attempt = 0; ; attempt++) {
     const port = await freePort();

@@ -81,7 +81,7 @@ export async function endSession(
   const id = request.cookies[SESSION_COOKIE];
   if (id && id.length <= 256) {
     const idHash = deps.crypto.hashSecret(id);
-    await deps.store.endSession(idHash, deps.clock());
+    await deps.store.endSession(idHash, sessionSid({ idHash }), deps.clock());
     await revokeSessionGrants(deps, idHash);
   }
   reply.clearCookie(SESSION_COOKIE, {

@@ -20,6 +20,7 @@ import * as m0007 from './migrations/0007_code_redirect_sent.js';
 import * as m0008 from './migrations/0008_openid_connect.js';
 import * as m0009 from './migrations/0009_logout.js';
 import * as m0010 from './migrations/0010_consent.js';
+import * as m0011 from './migrations/0011_backchannel_logout.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scan), so the built package and tsx agree. */
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0008_openid_connect': m0008,
   '0009_logout': m0009,
   '0010_consent': m0010,
+  '0011_backchannel_logout': m0011,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

@@ -156,6 +156,25 @@ export interface SessionsTable {
   revoked_at: number | null;
 }
 
+export interface IdTokenRecipientsTable {
+  sid: string;
+  client_id: string;
+  subject: string;
+  /** No session it names outlives this (issue time + sessionTtl): then the sweep drops it. */
+  expires_at: number;
+}
+
+export interface LogoutJobsTable {
+  id: string;
+  client_id: string;
+  subject: string;
+  sid: string;
+  queued_at: number;
+  due_at: number;
+  attempts: number;
+  lease_until: number | null;
+}
+
 export interface LaunchTokensTable {
   token_hash: string;
   expires_at: number;
@@ -213,6 +232,8 @@ export interface Database {
   revoked_grants: RevokedGrantsTable;
   sessions: SessionsTable;
   launch_tokens: LaunchTokensTable;
+  id_token_recipients: IdTokenRecipientsTable;
+  logout_jobs: LogoutJobsTable;
   throttle_counters: ThrottleCountersTable;
   audit_events: AuditEventsTable;
   branding: BrandingTable;

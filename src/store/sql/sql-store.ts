@@ -9,6 +9,7 @@ import * as clients from './repositories/clients.js';
 import * as refresh from './repositories/refresh-tokens.js';
 import * as revocations from './repositories/revocations.js';
 import * as sessions from './repositories/sessions.js';
+import * as logout from './repositories/logout-jobs.js';
 import * as keys from './repositories/signing-keys.js';
 import * as tenants from './repositories/tenants.js';
 import * as throttle from './repositories/throttle.js';
@@ -82,7 +83,12 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     isAccessTokenRevoked: (jti, g) => revocations.isAccessTokenRevoked(db, jti, g),
     createSession: (s) => sessions.createSession(db, s),
     findSession: (h, now) => sessions.findSession(db, h, now),
-    endSession: (h, now) => sessions.endSession(db, h, now),
+    endSession: (h, sid, now) => logout.endSession(db, h, sid, now),
+    endUserSessions: (userId, now) => logout.endUserSessions(db, userId, now),
+    recordIdTokenRecipient: (r) => logout.recordIdTokenRecipient(db, r),
+    claimLogoutJobs: (now, lease, limit) => logout.claimLogoutJobs(db, now, lease, limit),
+    finishLogoutJob: (job) => logout.finishLogoutJob(db, job),
+    retryLogoutJob: (job, dueAt) => logout.retryLogoutJob(db, job, dueAt),
     recordLaunchToken: (h, exp) => sessions.recordLaunchToken(db, h, exp),
     insertAuditEvents: (events) => audit.insertAuditEvents(db, engine, events),
     listAuditEvents: (f) => audit.listAuditEvents(db, f),

@@ -112,6 +112,16 @@ export const authorizationCodeGrant: Grant = {
 
     if (!(await deps.store.consumeAuthorizationCode(codeHash, client.id, now, refreshRow)))
       throw await replayRefusal(ctx, code);
+    // Back-Channel Logout (DESIGN §6): ending this session will notify the client.
+    if (result.idToken !== undefined && code.sid !== null && code.userId !== null) {
+      await deps.store.recordIdTokenRecipient({
+        sid: code.sid,
+        clientId: client.id,
+        subject: code.userId,
+        // The session opened at most sessionTtl before it issued this code.
+        expiresAt: now + deps.config.sessionTtl,
+      });
+    }
     return result;
   },
 };

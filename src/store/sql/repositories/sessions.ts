@@ -41,10 +41,6 @@ export async function findSession(
   );
 }
 
-export async function endSession(db: Kysely<Database>, idHash: string, now: number): Promise<void> {
-  await db.updateTable('sessions').set({ revoked_at: now }).where('id_hash', '=', idHash).execute();
-}
-
 export async function recordLaunchToken(
   db: Kysely<Database>,
   tokenHash: string,
