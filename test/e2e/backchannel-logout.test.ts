@@ -261,8 +261,9 @@ describe('Back-Channel Logout', () => {
     assert.match(payload.jti ?? '', /^[\w-]{22}$/);
     assert.deepEqual(payload['events'], { [EVENT]: {} });
 
-    await eventually(async () => (await queued(t)).length === 0);
+    await eventually(async () => (await audited(t, 'backchannel.delivered')).length === 1);
     await sleep(200);
+    assert.deepEqual(await queued(t), []);
     assert.equal(receiver.deliveries.length, 1, 'delivered once');
     assert.deepEqual(await audited(t, 'backchannel.delivered'), ['attempt 1']);
   });
@@ -279,13 +280,13 @@ describe('Back-Channel Logout', () => {
 
     t.clock.advance(5);
     await eventually(() => receiver.deliveries.length === 2);
-    await eventually(async () => (await queued(t)).length === 0);
+    await eventually(async () => (await audited(t, 'backchannel.delivered')).includes('attempt 2'));
     await sleep(200);
+    assert.deepEqual(await queued(t), []);
     assert.equal(receiver.deliveries.length, 2);
     const [a, b] = receiver.deliveries.map((d) => decodeJwt(d.token));
     assert.notEqual(a?.jti, b?.jti);
     assert.equal(b?.iat, t.clock.now);
-    assert.ok((await audited(t, 'backchannel.delivered')).includes('attempt 2'));
   });
 
   test('a 400 is final: not retried, audited as failed', async () => {
@@ -339,7 +340,9 @@ describe('Back-Channel Logout', () => {
     await endSession(browser, idToken);
     await eventually(() => awaitingRetry(t, 1));
     t.clock.advance(3600);
-    await eventually(async () => (await queued(t)).length === 0);
+    // The job is deleted first, then the event recorded: wait for the event.
+    await eventually(async () => (await audited(t, 'backchannel.given_up')).length === 1);
+    assert.deepEqual(await queued(t), []);
     assert.equal(receiver.deliveries.length, 2);
     const [event] = await t.deps.store.listAuditEvents({ type: 'backchannel.given_up', limit: 1 });
     assert.equal(event?.clientId, RP.id);
@@ -353,6 +356,23 @@ describe('Back-Channel Logout', () => {
     const token = decodeJwt(receiver.deliveries[0]?.token ?? '');
     assert.equal(token.sub, decodeJwt(idToken).sub);
     assert.equal(token['sid'], decodeJwt(idToken)['sid']);
+  });
+
+  test('POST /oauth/logout tells the RP', async () => {
+    const { idToken, config } = await signIn(t, browser);
+    // Any of our pages hands out the CSRF token the logout form posts.
+    const url = client.buildAuthorizationUrl(config, {
+      redirect_uri: REDIRECT,
+      scope: 'openid',
+      prompt: 'login',
+      code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
+      code_challenge_method: 'S256',
+    });
+    const page = await browser.send(url.href);
+    const csrf = formState(page.body)['csrf'] ?? '';
+    assert.equal((await browser.form('/oauth/logout', { csrf })).status, 200);
+    await eventually(() => receiver.deliveries.length === 1);
+    assert.equal(decodeJwt(receiver.deliveries[0]?.token ?? '')['sid'], decodeJwt(idToken)['sid']);
   });
 
   test('an idle session that expires queues nothing', async () => {
