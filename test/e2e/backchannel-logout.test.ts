@@ -368,9 +368,9 @@ describe('Back-Channel Logout', () => {
       code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()),
       code_challenge_method: 'S256',
     });
-    const page = await browser.send(url.href);
+    const page = await browser.get(url.href);
     const csrf = formState(page.body)['csrf'] ?? '';
-    assert.equal((await browser.form('/oauth/logout', { csrf })).status, 200);
+    assert.equal((await browser.post({ csrf }, '/oauth/logout')).status, 200);
     await eventually(() => receiver.deliveries.length === 1);
     assert.equal(decodeJwt(receiver.deliveries[0]?.token ?? '')['sid'], decodeJwt(idToken)['sid']);
   });
