@@ -369,7 +369,7 @@ describe('Back-Channel Logout', () => {
       code_challenge_method: 'S256',
     });
     const page = await browser.get(url.href);
-    const csrf = formState(page.body)['csrf'] ?? '';
+    const { csrf } = formState(page.body);
     assert.equal((await browser.post({ csrf }, '/oauth/logout')).status, 200);
     await eventually(() => receiver.deliveries.length === 1);
     assert.equal(decodeJwt(receiver.deliveries[0]?.token ?? '')['sid'], decodeJwt(idToken)['sid']);

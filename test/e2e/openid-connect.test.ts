@@ -15,7 +15,8 @@ import * as client from 'openid-client';
 import { createUser } from '../../src/admin/users.js';
 import { type TestApp, TestClock } from '../helpers/app.js';
 import { formState, inputs } from '../helpers/html.js';
-import { CookieJar, startListeningApp } from '../helpers/spaces.js';
+import { type Answer, Browser, isLoginPage, redirected } from '../helpers/browser.js';
+import { startListeningApp } from '../helpers/spaces.js';
 
 const REDIRECT = 'https://rp.example/callback';
 const RP = { id: 'rp', secret: 'rp-secret-0123456789abcdefgh' };
@@ -30,68 +31,10 @@ const erin = { email: 'erin@acme.example', password: 'erin-password-12', name: '
 const finn = { email: 'finn@acme.example', password: 'finn-password-12' };
 const gail = { email: 'gail@acme.example', password: 'gail-password-12' };
 
-interface Answer {
-  readonly status: number;
-  readonly location: URL | undefined;
-  readonly body: string;
-}
-
-/** A browser: fetch with a cookie jar, redirects not followed. */
-class Browser {
-  readonly jar = new CookieJar();
-  constructor(private readonly base: string) {}
-
-  private async send(url: string, init: RequestInit): Promise<Answer> {
-    const target = new URL(url, this.base);
-    const cookie = this.jar.header(target.pathname);
-    const res = await fetch(target, {
-      ...init,
-      redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), ...(cookie && { cookie }) },
-    });
-    this.jar.absorb({ headers: { 'set-cookie': res.headers.getSetCookie() } });
-    const location = res.headers.get('location');
-    return {
-      status: res.status,
-      location: location === null ? undefined : new URL(location),
-      body: await res.text(),
-    };
-  }
-
-  get(url: string): Promise<Answer> {
-    return this.send(url, { method: 'GET' });
-  }
-
-  logout(csrf: string): Promise<Answer> {
-    return this.send('/oauth/logout', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ csrf }).toString(),
-    });
-  }
-
-  post(form: Record<string, string>): Promise<Answer> {
-    return this.send('/oauth/authorize', {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-  }
-}
-
-const isLoginPage = (a: Answer) =>
-  a.status === 200 && inputs(a.body).some((i) => i['name'] === 'password');
 const pickerTenants = (a: Answer) =>
   inputs(a.body)
     .filter((i) => i['name'] === 'tenant')
     .map((i) => i['value']);
-
-/** The 303's target; fails on anything else. */
-function redirected(a: Answer): URL {
-  assert.equal(a.status, 303, `expected a 303, got ${a.status}: ${a.body.slice(0, 300)}`);
-  assert.ok(a.location);
-  return a.location;
-}
 
 /** The authorization page, the login form posted when one is shown, the final redirect. */
 async function signIn(
@@ -778,7 +721,10 @@ describe('OpenID Connect', () => {
 
     // Any of our pages hands out the CSRF token the logout form posts.
     const page = await browser.get((await request({ prompt: 'login' })).url.toString());
-    assert.equal((await browser.logout(formState(page.body).csrf)).status, 200);
+    assert.equal(
+      (await browser.post({ csrf: formState(page.body).csrf }, '/oauth/logout')).status,
+      200,
+    );
 
     const refresh = async (token: unknown) => {
       const res = await fetch(new URL('/oauth/token', t.url), {
