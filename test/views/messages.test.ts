@@ -7,6 +7,8 @@ import { test } from 'node:test';
 import { type Messages, catalogues, messages } from '../../src/views/messages/index.js';
 import {
   type MismatchProblem,
+  consentPage,
+  endSessionPage,
   errorPage,
   loginPage,
   mismatchPage,
@@ -44,6 +46,28 @@ function renderAll(m: Messages): string[] {
         { id: 'a', name: 'A' },
         { id: 'b', name: 'B' },
       ],
+    }),
+    consentPage({
+      ...form,
+      m,
+      brand,
+      clientName: 'App',
+      scopes: ['openid', 'profile', 'email', 'offline_access', 'reports:read'],
+      signedInAs: 'a@b.example',
+    }),
+    endSessionPage({ m, csrf: 'csrf-value', fields: { state: 's' }, clientName: 'App' }),
+    endSessionPage({ m, csrf: 'csrf-value', fields: {} }),
+    errorPage({
+      m,
+      title: m.endSessionRefusedTitle,
+      code: 'logout-unregistered-redirect',
+      message: m.endSessionUnregisteredMessage,
+    }),
+    errorPage({
+      m,
+      title: m.endSessionRefusedTitle,
+      code: 'logout-invalid-request',
+      message: m.endSessionInvalidMessage,
     }),
     ...problems.map((p) =>
       mismatchPage(p.kind.includes('redirect') ? 'redirect_uri' : 'client_id', p, 'req-1', m),
