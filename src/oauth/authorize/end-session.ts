@@ -10,7 +10,7 @@ import { messages as m } from '../../views/messages/index.js';
 import { type PageBrand, endSessionPage, errorPage } from '../../views/pages.js';
 import { sendPage } from '../../views/send.js';
 import { sessionSid } from '../oidc.js';
-import { csrfToken, csrfValid, currentSession, endSession } from './session.js';
+import { csrfToken, csrfValid, currentSession, endSession, refuseLogout } from './session.js';
 
 /** The RP-Initiated Logout 1.0 §2 parameters Tessera reads, each with its length cap. */
 const LIMITS = {
@@ -157,15 +157,7 @@ export async function endSessionEndpoint(
   const session = await currentSession(deps, request);
   const confirmed = request.method === 'POST' && params['confirm'] !== undefined;
   if (confirmed && !csrfValid(deps, request, params['csrf'])) {
-    return sendPage(
-      reply,
-      403,
-      errorPage({
-        title: m.logoutRefusedTitle,
-        code: 'logout-refused',
-        message: m.logoutRefusedMessage,
-      }),
-    );
+    return refuseLogout(reply);
   }
   if (session && !confirmed && req.hintSid !== sessionSid(session)) {
     return sendPage(

@@ -34,7 +34,14 @@ import {
   trustedClient,
   validateAuthorizationRequest,
 } from './request.js';
-import { csrfToken, csrfValid, currentSession, endSession, openSession } from './session.js';
+import {
+  csrfToken,
+  csrfValid,
+  currentSession,
+  endSession,
+  openSession,
+  refuseLogout,
+} from './session.js';
 import { openTransaction, sealTransaction } from './transaction.js';
 
 let dummyHash: Promise<string> | undefined;
@@ -629,15 +636,7 @@ export async function logoutEndpoint(
   reply: FastifyReply,
 ): Promise<void> {
   if (!csrfValid(deps, request, postedCsrf(request))) {
-    return sendPage(
-      reply,
-      403,
-      errorPage({
-        title: m.logoutRefusedTitle,
-        code: 'logout-refused',
-        message: m.logoutRefusedMessage,
-      }),
-    );
+    return refuseLogout(reply);
   }
   await endSession(deps, request, reply);
   await sendPage(

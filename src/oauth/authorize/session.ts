@@ -4,6 +4,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { OAuthDeps } from '../context.js';
 import type { Session } from '../../store/store.js';
 import { opaqueToken } from '../../tokens/opaque.js';
+import { messages as m } from '../../views/messages/index.js';
+import { errorPage } from '../../views/pages.js';
+import { sendPage } from '../../views/send.js';
 import { sessionSid } from '../oidc.js';
 import { familyRevocationExpiry } from '../token/issue.js';
 
@@ -71,6 +74,19 @@ async function revokeSessionGrants(deps: OAuthDeps, idHash: string): Promise<voi
       familyRevocationExpiry(deps, client, dialect, family.expiresAt),
     );
   }
+}
+
+/** 403 `logout-refused`: a sign-out without this browser's CSRF token; the session stays. */
+export function refuseLogout(reply: FastifyReply): Promise<void> {
+  return sendPage(
+    reply,
+    403,
+    errorPage({
+      title: m.logoutRefusedTitle,
+      code: 'logout-refused',
+      message: m.logoutRefusedMessage,
+    }),
+  );
 }
 
 export async function endSession(
