@@ -12,6 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { createRemoteJWKSet, decodeJwt, decodeProtectedHeader, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
 import * as client from 'openid-client';
+import { signIdToken } from '../../src/tokens/id-token.js';
 import { createUser } from '../../src/admin/users.js';
 import { type TestApp, TestClock } from '../helpers/app.js';
 import { formState, inputs } from '../helpers/html.js';
@@ -207,6 +208,23 @@ describe('OpenID Connect', () => {
       const forged = `${header}.${payload}.${Buffer.alloc(256, 1).toString('base64url')}`;
       const { url, state } = await request({ prompt: 'none', id_token_hint: forged });
       assertErrorRedirect(redirected(await browser.get(url.toString())), 'invalid_request', state);
+    });
+
+    test('a hint Tessera signed with an iat in the future → invalid_request', async () => {
+      // Signed with the real key, so only the iat check refuses it (expiry is waived for hints).
+      const now = t.clock.now;
+      const key = await t.deps.keystore.idTokenKey('RS256', 3600);
+      const hint = signIdToken(
+        key,
+        { iss: t.url, sub: erinId, aud: RP.id, iat: now + 3600, exp: now + 7200 },
+        'unused-access-token',
+      );
+      const { url, state } = await request({ prompt: 'none', id_token_hint: hint });
+      assertErrorRedirect(
+        redirected(await new Browser(t.url).get(url.toString())),
+        'invalid_request',
+        state,
+      );
     });
 
     test('an ID Token issued to another client is no hint for this one → invalid_request', async () => {
