@@ -33,12 +33,13 @@ export interface User {
   readonly id: string;
   readonly email: string;
   readonly name: string | null;
+  /** Empty for an invited user who has not set a password yet. */
   readonly passwordHash: string;
   readonly disabledAt: number | null;
   readonly createdAt: number;
   /** When the profile (name, email) last changed. */
   readonly updatedAt: number;
-  /** Whether the address is known to be the user's (nothing verifies one yet: DESIGN §7). */
+  /** Whether the user proved the mailbox: set a password through a mailed link (DESIGN §7). */
   readonly emailVerified: boolean;
   readonly tenants: readonly string[];
 }
@@ -205,6 +206,35 @@ export interface LogoutJob {
   readonly leaseUntil: number;
 }
 
+/** What an account link lets its holder do: set the first password, or a new one (DESIGN §7). */
+export type AccountLinkPurpose = 'setup' | 'reset';
+
+/** A mailed or printed link: only the keyed hash of its token is stored. */
+export interface AccountLink {
+  readonly tokenHash: string;
+  readonly userId: string;
+  readonly purpose: AccountLinkPurpose;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/**
+ * An account mail to send, as claimed by a worker: who, why and where, no link (the sender
+ * makes it when it sends).
+ */
+export interface MailJob {
+  readonly id: string;
+  readonly purpose: AccountLinkPurpose;
+  /** Null for a forgot-password request: `address` is the email as typed. */
+  readonly userId: string | null;
+  readonly address: string;
+  readonly queuedAt: number;
+  /** Attempts so far, this one included. */
+  readonly attempts: number;
+  /** The claim: until when this worker owns the job; finishing or retrying checks it. */
+  readonly leaseUntil: number;
+}
+
 /** One audit-trail entry; never carries a secret, code or token. */
 export interface AuditEvent {
   readonly id: string;
@@ -285,7 +315,37 @@ export interface Store {
   getUser(id: string): Promise<User | undefined>;
   listUsers(): Promise<User[]>;
   setUserPassword(email: string, passwordHash: string): Promise<User>;
+  /** Disables the user and voids the user's account links. */
   disableUser(email: string, at: number): Promise<User>;
+
+  /** Queues an account mail (due at once). */
+  queueMail(job: Omit<MailJob, 'attempts' | 'leaseUntil'>): Promise<void>;
+  /** Claims up to `limit` due mail jobs for `leaseSeconds` (see MailJob.leaseUntil). */
+  claimMailJobs(now: number, leaseSeconds: number, limit: number): Promise<MailJob[]>;
+  /** Deletes a mail job its claim still holds: sent, dropped or given up. */
+  finishMailJob(job: MailJob): Promise<void>;
+  /** Releases a mail job its claim still holds, due again at `dueAt`. */
+  retryMailJob(job: MailJob, dueAt: number): Promise<void>;
+  /** Stores the link and voids the user's older links, in one transaction. */
+  createAccountLink(link: AccountLink): Promise<void>;
+  /** The link if it exists for this purpose and is unexpired at `now`; opening it uses nothing. */
+  findAccountLink(
+    tokenHash: string,
+    purpose: AccountLinkPurpose,
+    now: number,
+  ): Promise<AccountLink | undefined>;
+  /**
+   * Single use: iff the link is live, in one transaction, deletes it and the user's other
+   * links, sets the password hash, marks the email verified, and ends every session of the
+   * user with its refresh tokens as `endUserSessions` does. The user, or undefined when the
+   * link was not live (of concurrent callers exactly one gets the user) or the user is disabled.
+   */
+  redeemAccountLink(
+    tokenHash: string,
+    purpose: AccountLinkPurpose,
+    passwordHash: string,
+    now: number,
+  ): Promise<User | undefined>;
 
   /** Creates the client and its tenant bindings in one transaction. */
   createClient(client: NewClient): Promise<void>;
@@ -431,7 +491,7 @@ export interface Store {
   /** Deletes audit events older than `before` (milliseconds); returns how many. */
   sweepAuditEvents(before: number): Promise<number>;
 
-  /** Deletes expired codes, refresh tokens, revocations, sessions, ID Token recipients, launch records and day-old throttle counters; safe to run on every node at once. */
+  /** Deletes expired codes, refresh tokens, revocations, sessions, ID Token recipients, launch records, account links and day-old throttle counters; safe to run on every node at once. */
   sweepExpired(now: number): Promise<number>;
 
   getBranding(kind: BrandKind, ownerId: string): Promise<Branding | undefined>;

@@ -21,6 +21,7 @@ import * as m0008 from './migrations/0008_openid_connect.js';
 import * as m0009 from './migrations/0009_logout.js';
 import * as m0010 from './migrations/0010_consent.js';
 import * as m0011 from './migrations/0011_backchannel_logout.js';
+import * as m0012 from './migrations/0012_accounts.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scan), so the built package and tsx agree. */
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0009_logout': m0009,
   '0010_consent': m0010,
   '0011_backchannel_logout': m0011,
+  '0012_accounts': m0012,
 };
 
 const provider: MigrationProvider = { getMigrations: () => Promise.resolve(migrations) };

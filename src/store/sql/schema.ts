@@ -175,6 +175,28 @@ export interface LogoutJobsTable {
   lease_until: number | null;
 }
 
+export interface MailOutboxTable {
+  id: string;
+  /** `setup` (an invitation) or `reset`. */
+  purpose: string;
+  /** Null for a forgot-password request: `address` is then the email as typed. */
+  user_id: string | null;
+  address: string;
+  queued_at: number;
+  due_at: number;
+  attempts: number;
+  lease_until: number | null;
+}
+
+export interface AccountLinksTable {
+  /** Keyed hash of the link's token; the token itself is only in the mail. */
+  token_hash: string;
+  user_id: string;
+  purpose: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface LaunchTokensTable {
   token_hash: string;
   expires_at: number;
@@ -234,6 +256,8 @@ export interface Database {
   launch_tokens: LaunchTokensTable;
   id_token_recipients: IdTokenRecipientsTable;
   logout_jobs: LogoutJobsTable;
+  mail_outbox: MailOutboxTable;
+  account_links: AccountLinksTable;
   throttle_counters: ThrottleCountersTable;
   audit_events: AuditEventsTable;
   branding: BrandingTable;

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Store } from '../store.js';
 import { type OpenOptions, migrateToLatest, openDatabase, pendingMigrations } from './db.js';
+import * as accounts from './repositories/accounts.js';
 import * as audit from './repositories/audit.js';
 import * as branding from './repositories/branding.js';
 import * as codes from './repositories/authorization-codes.js';
@@ -10,6 +11,7 @@ import * as refresh from './repositories/refresh-tokens.js';
 import * as revocations from './repositories/revocations.js';
 import * as sessions from './repositories/sessions.js';
 import * as logout from './repositories/logout-jobs.js';
+import * as queue from './repositories/job-queue.js';
 import * as keys from './repositories/signing-keys.js';
 import * as tenants from './repositories/tenants.js';
 import * as throttle from './repositories/throttle.js';
@@ -51,6 +53,14 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     listUsers: () => users.listUsers(db),
     setUserPassword: (e, h) => users.setUserPassword(db, e, h),
     disableUser: (e, at) => users.disableUser(db, e, at),
+    queueMail: (job) => accounts.queueMail(db, job),
+    claimMailJobs: (now, lease, limit) => accounts.claimMailJobs(db, now, lease, limit),
+    finishMailJob: (job) => queue.finishClaimed(db, 'mail_outbox', job),
+    retryMailJob: (job, dueAt) => queue.retryClaimed(db, 'mail_outbox', job, dueAt),
+    createAccountLink: (link) => accounts.createAccountLink(db, link),
+    findAccountLink: (h, purpose, now) => accounts.findAccountLink(db, h, purpose, now),
+    redeemAccountLink: (h, purpose, hash, now) =>
+      accounts.redeemAccountLink(db, h, purpose, hash, now),
 
     createClient: (c) => clients.createClient(db, c),
     updateClient: (id, p) => clients.updateClient(db, id, p),
@@ -87,8 +97,8 @@ export function createSqlStore(url: string, options: OpenOptions = {}): SqlStore
     endUserSessions: (userId, now) => logout.endUserSessions(db, userId, now),
     recordIdTokenRecipient: (r) => logout.recordIdTokenRecipient(db, r),
     claimLogoutJobs: (now, lease, limit) => logout.claimLogoutJobs(db, now, lease, limit),
-    finishLogoutJob: (job) => logout.finishLogoutJob(db, job),
-    retryLogoutJob: (job, dueAt) => logout.retryLogoutJob(db, job, dueAt),
+    finishLogoutJob: (job) => queue.finishClaimed(db, 'logout_jobs', job),
+    retryLogoutJob: (job, dueAt) => queue.retryClaimed(db, 'logout_jobs', job, dueAt),
     recordLaunchToken: (h, exp) => sessions.recordLaunchToken(db, h, exp),
     insertAuditEvents: (events) => audit.insertAuditEvents(db, engine, events),
     listAuditEvents: (f) => audit.listAuditEvents(db, f),

@@ -2,6 +2,7 @@ import type { Kysely, Transaction } from 'kysely';
 import type { IdTokenRecipient, LogoutJob } from '../../store.js';
 import type { Database } from '../schema.js';
 import { timeOrderedId } from '../../uuid.js';
+import { claimDue } from './job-queue.js';
 
 export async function recordIdTokenRecipient(
   db: Kysely<Database>,
@@ -68,85 +69,48 @@ export function endSession(
 }
 
 export function endUserSessions(db: Kysely<Database>, userId: string, now: number): Promise<void> {
-  return db.transaction().execute(async (trx) => {
-    await trx
-      .updateTable('sessions')
-      .set({ revoked_at: now })
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .execute();
-    await trx
-      .updateTable('refresh_tokens')
-      .set({ revoked_at: now })
-      .where('user_id', '=', userId)
-      .where('revoked_at', 'is', null)
-      .execute();
-    await queueLogoutJobs(trx, 'subject', userId, now);
-  });
+  return db.transaction().execute((trx) => endUserSessionsIn(trx, userId, now));
 }
 
 /**
- * Claims up to `limit` due jobs for `leaseSeconds`. Each claim is a conditional UPDATE that
- * only succeeds while the job is unclaimed or its lease has lapsed, so two nodes reading the
- * same due job never both own it.
+ * Ends every session of the user, revokes the user's refresh tokens and queues the logout
+ * jobs, inside the caller's transaction (`user disable`, a password set through a link).
  */
+export async function endUserSessionsIn(
+  trx: Transaction<Database>,
+  userId: string,
+  now: number,
+): Promise<void> {
+  await trx
+    .updateTable('sessions')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await trx
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .execute();
+  await queueLogoutJobs(trx, 'subject', userId, now);
+}
+
+/** Claims up to `limit` due jobs for `leaseSeconds` (job-queue.ts: a lease per job). */
 export async function claimLogoutJobs(
   db: Kysely<Database>,
   now: number,
   leaseSeconds: number,
   limit: number,
 ): Promise<LogoutJob[]> {
-  const due = await db
-    .selectFrom('logout_jobs')
-    .select('id')
-    .where('due_at', '<=', now)
-    .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
-    .orderBy('due_at')
-    .limit(limit)
-    .execute();
-  const claimed: LogoutJob[] = [];
-  for (const { id } of due) {
-    const r = await db
-      .updateTable('logout_jobs')
-      .set((eb) => ({ lease_until: now + leaseSeconds, attempts: eb('attempts', '+', 1) }))
-      .where('id', '=', id)
-      .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<=', now)]))
-      .returningAll()
-      .executeTakeFirst();
-    if (r) {
-      claimed.push({
-        id: r.id,
-        clientId: r.client_id,
-        subject: r.subject,
-        sid: r.sid,
-        queuedAt: r.queued_at,
-        attempts: r.attempts,
-        leaseUntil: now + leaseSeconds,
-      });
-    }
-  }
-  return claimed;
-}
-
-/** Ends a job this claim still holds (delivered, refused or given up). */
-export async function finishLogoutJob(db: Kysely<Database>, job: LogoutJob): Promise<void> {
-  await db
-    .deleteFrom('logout_jobs')
-    .where('id', '=', job.id)
-    .where('lease_until', '=', job.leaseUntil)
-    .execute();
-}
-
-/** Releases a job this claim still holds, to be tried again at `dueAt`. */
-export async function retryLogoutJob(
-  db: Kysely<Database>,
-  job: LogoutJob,
-  dueAt: number,
-): Promise<void> {
-  await db
-    .updateTable('logout_jobs')
-    .set({ due_at: dueAt, lease_until: null })
-    .where('id', '=', job.id)
-    .where('lease_until', '=', job.leaseUntil)
-    .execute();
+  const rows = await claimDue(db, 'logout_jobs', now, leaseSeconds, limit);
+  return rows.map((r) => ({
+    id: r.id,
+    clientId: r.client_id,
+    subject: r.subject,
+    sid: r.sid,
+    queuedAt: r.queued_at,
+    attempts: r.attempts,
+    leaseUntil: r.leaseUntil,
+  }));
 }

@@ -66,6 +66,7 @@ export async function sweepExpired(db: Kysely<Database>, now: number): Promise<n
     db.deleteFrom('sessions').where('expires_at', '<', now).executeTakeFirst(),
     db.deleteFrom('launch_tokens').where('expires_at', '<', now).executeTakeFirst(),
     db.deleteFrom('id_token_recipients').where('expires_at', '<', now).executeTakeFirst(),
+    db.deleteFrom('account_links').where('expires_at', '<', now).executeTakeFirst(),
     // Throttle windows are far shorter than a day; a day-old counter is dead.
     db
       .deleteFrom('throttle_counters')

@@ -104,6 +104,11 @@ export function setUserPassword(
   return updateByEmail(db, email, { password_hash: passwordHash });
 }
 
+/** Disables the user and voids the user's account links, in one transaction. */
 export function disableUser(db: Kysely<Database>, email: string, at: number): Promise<User> {
-  return updateByEmail(db, email, { disabled_at: at });
+  return db.transaction().execute(async (trx) => {
+    const user = await updateByEmail(trx, email, { disabled_at: at });
+    await trx.deleteFrom('account_links').where('user_id', '=', user.id).execute();
+    return user;
+  });
 }
