@@ -11,6 +11,7 @@ import * as openidConnect from '../src/store/sql/migrations/0008_openid_connect.
 import * as logout from '../src/store/sql/migrations/0009_logout.js';
 import type { Database } from '../src/store/sql/schema.js';
 import {
+  type AccountLink,
   type AuthorizationCode,
   type Client,
   ConflictError,
@@ -1570,6 +1571,160 @@ forEachEngine('store contract', (t, engine) => {
       assert.deepEqual(await t().db.selectFrom('id_token_recipients').select('sid').execute(), [
         { sid: 'sid-2' },
       ]);
+    });
+  });
+
+  describe('account links and mail', () => {
+    const link = (tokenHash: string, overrides: Partial<AccountLink> = {}): AccountLink => ({
+      tokenHash,
+      userId: 'u1',
+      purpose: 'reset',
+      createdAt: T0,
+      expiresAt: T0 + 1800,
+      ...overrides,
+    });
+    const links = () =>
+      t()
+        .db.selectFrom('account_links')
+        .select(['token_hash', 'user_id'])
+        .orderBy('token_hash')
+        .execute();
+
+    beforeEach(async () => {
+      await t().store.createUser(user('u1', 'ann@example.com', { passwordHash: '' }), []);
+      await t().store.createUser(user('u2', 'bob@example.com'), []);
+    });
+
+    it('finds a live link by hash and purpose only, and opening it uses nothing', async () => {
+      await t().store.createAccountLink(link('h1'));
+      assert.deepEqual(await t().store.findAccountLink('h1', 'reset', T0 + 1799), link('h1'));
+      assert.deepEqual(await t().store.findAccountLink('h1', 'reset', T0 + 1799), link('h1'));
+      assert.equal(await t().store.findAccountLink('h1', 'setup', T0), undefined, 'purpose');
+      assert.equal(await t().store.findAccountLink('h1', 'reset', T0 + 1800), undefined, 'expired');
+      assert.equal(await t().store.findAccountLink('h2', 'reset', T0), undefined);
+      assert.equal(await t().store.findAccountLink('x'.repeat(100_000), 'reset', T0), undefined);
+    });
+
+    it("a newer link voids the user's older ones, not other users'", async () => {
+      await t().store.createAccountLink(link('h1'));
+      await t().store.createAccountLink(link('h9', { userId: 'u2' }));
+      await t().store.createAccountLink(link('h2', { purpose: 'setup' }));
+      assert.deepEqual(await links(), [
+        { token_hash: 'h2', user_id: 'u1' },
+        { token_hash: 'h9', user_id: 'u2' },
+      ]);
+    });
+
+    it('redeeming sets the password, verifies the address, ends sessions and revokes refresh tokens, once', async () => {
+      await t().store.createAccountLink(link('h1', { purpose: 'setup' }));
+      await t().store.createSession({
+        idHash: 's1',
+        userId: 'u1',
+        subject: 'u1',
+        tenantId: null,
+        createdAt: T0,
+        expiresAt: T0 + DAY,
+      });
+      await t().store.insertRefreshToken(refreshToken('r1', { userId: 'u1' }));
+      assert.equal(
+        await t().store.redeemAccountLink('h1', 'reset', 'argon2id$new', T0 + 5),
+        undefined,
+      );
+
+      const redeemed = await t().store.redeemAccountLink('h1', 'setup', 'argon2id$new', T0 + 5);
+      assert.equal(redeemed?.passwordHash, 'argon2id$new');
+      assert.equal(redeemed?.emailVerified, true);
+      assert.equal((await t().store.getUser('u1'))?.passwordHash, 'argon2id$new');
+      assert.equal(await t().store.findSession('s1', T0 + 6), undefined);
+      assert.equal((await t().store.findRefreshToken('hash-r1'))?.revokedAt, T0 + 5);
+      assert.deepEqual(await links(), []);
+      assert.equal(
+        await t().store.redeemAccountLink('h1', 'setup', 'argon2id$other', T0 + 6),
+        undefined,
+      );
+      assert.equal((await t().store.getUser('u1'))?.passwordHash, 'argon2id$new');
+    });
+
+    it('refuses an expired link and gives a link to exactly one of 5 concurrent redeemers', async () => {
+      await t().store.createAccountLink(link('h1'));
+      assert.equal(await t().store.redeemAccountLink('h1', 'reset', 'p', T0 + 1800), undefined);
+      assert.equal((await t().store.getUser('u1'))?.passwordHash, '');
+      const results = await Promise.all(
+        Array.from({ length: 5 }, (_, i) =>
+          t().store.redeemAccountLink('h1', 'reset', `argon2id$${i}`, T0 + 1),
+        ),
+      );
+      const winners = results.filter((u) => u !== undefined);
+      assert.equal(winners.length, 1);
+      assert.equal((await t().store.getUser('u1'))?.passwordHash, winners[0]?.passwordHash);
+    });
+
+    it("disabling a user voids the user's links, and a disabled user's link sets nothing", async () => {
+      await t().store.createAccountLink(link('h1'));
+      await t().store.createAccountLink(link('h2', { userId: 'u2' }));
+      await t().store.disableUser('ann@example.com', T0 + 1);
+      assert.deepEqual(await links(), [{ token_hash: 'h2', user_id: 'u2' }]);
+      await t()
+        .db.updateTable('users')
+        .set({ disabled_at: T0 + 1 })
+        .where('id', '=', 'u2')
+        .execute();
+      assert.equal(
+        await t().store.redeemAccountLink('h2', 'reset', 'argon2id$x', T0 + 2),
+        undefined,
+      );
+      assert.equal((await t().store.getUser('u2'))?.passwordHash, 'argon2id$u2');
+    });
+
+    it('sweeps expired links', async () => {
+      await t().store.createAccountLink(link('h1', { expiresAt: T0 - 1 }));
+      await t().store.createAccountLink(link('h2', { userId: 'u2', expiresAt: T0 + 1 }));
+      assert.equal(await t().store.sweepExpired(T0), 1);
+      assert.deepEqual(await links(), [{ token_hash: 'h2', user_id: 'u2' }]);
+    });
+
+    it('queues mail as (user, purpose, address), claims it once per lease, and retries or finishes it', async () => {
+      await t().store.queueMail({
+        id: 'm1',
+        purpose: 'reset',
+        userId: null,
+        address: 'Ann@Example.com',
+        queuedAt: T0,
+      });
+      assert.deepEqual(await t().db.selectFrom('mail_outbox').selectAll().execute(), [
+        {
+          id: 'm1',
+          purpose: 'reset',
+          user_id: null,
+          address: 'Ann@Example.com',
+          queued_at: T0,
+          due_at: T0,
+          attempts: 0,
+          lease_until: null,
+        },
+      ]);
+      const [first, ...more] = await t().store.claimMailJobs(T0, 60, 10);
+      assert.deepEqual(more, []);
+      assert.deepEqual(first, {
+        id: 'm1',
+        purpose: 'reset',
+        userId: null,
+        address: 'Ann@Example.com',
+        queuedAt: T0,
+        attempts: 1,
+        leaseUntil: T0 + 60,
+      });
+      assert.deepEqual(await t().store.claimMailJobs(T0 + 59, 60, 10), [], 'leased');
+      assert.ok(first);
+      await t().store.retryMailJob(first, T0 + 100);
+      assert.deepEqual(await t().store.claimMailJobs(T0 + 99, 60, 10), []);
+      const [second] = await t().store.claimMailJobs(T0 + 100, 60, 10);
+      assert.equal(second?.attempts, 2);
+      await t().store.finishMailJob(first);
+      assert.equal(await count(t().db, 'mail_outbox'), 1, 'a stale claim finishes nothing');
+      assert.ok(second);
+      await t().store.finishMailJob(second);
+      assert.equal(await count(t().db, 'mail_outbox'), 0);
     });
   });
 
