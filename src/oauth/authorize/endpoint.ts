@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { hash, verify } from '@node-rs/argon2';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { readParams } from '../../http/params.js';
 import type { OAuthDeps } from '../context.js';
@@ -27,6 +26,7 @@ import {
 } from '../../errors.js';
 import { IdTokenHintInvalid, verifyIdTokenHint } from '../../tokens/id-token.js';
 import { isOpenIdRequest, sessionSid } from '../oidc.js';
+import { passwordMatches } from '../password.js';
 import {
   type AuthorizationRequest,
   ConfigurationMismatch,
@@ -39,17 +39,12 @@ import {
   csrfValid,
   currentSession,
   endSession,
+  keepPending,
   openSession,
   refuseLogout,
 } from './session.js';
+import { ACCOUNT_PATHS } from '../account/links.js';
 import { openTransaction, sealTransaction } from './transaction.js';
-
-let dummyHash: Promise<string> | undefined;
-/** Verified against when the email is unknown, so a miss costs what a wrong password costs. */
-function unknownUserHash(): Promise<string> {
-  dummyHash ??= hash('tessera: no such user', { algorithm: 2 });
-  return dummyHash;
-}
 
 /** RFC 6749 §4.1.2 / §4.1.2.1 with RFC 9207 `iss`: a 303 to the validated redirect URI. */
 async function redirectTo(
@@ -240,11 +235,14 @@ async function showLogin(
 ) {
   if (failure?.retryAfter !== undefined) reply.header('retry-after', String(failure.retryAfter));
   const brand = await brandForClient(deps.store, client);
+  const txn = sealTransaction(deps, req);
+  if (deps.config.smtpUrl !== undefined) keepPending(deps, reply, txn);
   return sendPage(
     reply,
     status,
     loginPage({
-      txn: sealTransaction(deps, req),
+      txn,
+      forgotUrl: deps.config.smtpUrl === undefined ? undefined : ACCOUNT_PATHS.forgot,
       csrf: csrfToken(deps, request, reply),
       clientName: client.name,
       email: failure?.email ?? req.loginHint,
@@ -436,10 +434,9 @@ async function checkPassword(
 ): Promise<{ user: User } | { reason: string; userId?: string }> {
   const user =
     email.length > 0 && email.length <= 254 ? await deps.store.getUserByEmail(email) : undefined;
-  const matches = await verify(user?.passwordHash ?? (await unknownUserHash()), password).catch(
-    () => false,
-  );
+  const matches = await passwordMatches(user?.passwordHash, password);
   if (!user) return { reason: 'no account with this email' };
+  if (user.passwordHash === '') return { reason: 'invited; no password set yet', userId: user.id };
   if (!matches) return { reason: 'wrong password', userId: user.id };
   if (user.disabledAt !== null) return { reason: 'account disabled', userId: user.id };
   return { user };
@@ -611,6 +608,35 @@ export function authorizePost(
     if (!session || !sessionSatisfies(checked, client, session, deps.clock()))
       return showLogin(deps, request, reply, client, checked);
     return continueWithSession(deps, request, reply, client, checked, session, form['tenant']);
+  });
+}
+
+/**
+ * DESIGN §7: after a password was set in this browser and `session` opened for it, the
+ * authorization this browser left for it (takePending) goes on, checked again as the login
+ * form's post would be: the client and redirect URI as registered now, a fresh session, the
+ * consent and tenant steps still ahead.
+ */
+export function resumeAuthorization(
+  deps: OAuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  req: AuthorizationRequest,
+  session: Session,
+): Promise<void> {
+  return guard(deps, request, reply, async () => {
+    const { client, redirectUri } = await trustedClient(deps, {
+      client_id: req.clientId,
+      redirect_uri: req.redirectUri,
+    });
+    await continueWithSession(
+      deps,
+      request,
+      reply,
+      client,
+      answeredByLogin({ ...req, redirectUri }),
+      session,
+    );
   });
 }
 
