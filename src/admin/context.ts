@@ -13,7 +13,17 @@ export interface AdminContext {
   readonly crypto: Crypto;
   /** Seconds since the epoch. */
   readonly clock: () => number;
-  readonly config: Pick<Config, 'signingAlg' | 'keyPublishAhead' | 'accessTokenTtl' | 'idTokenTtl'>;
+  readonly config: Pick<
+    Config,
+    | 'signingAlg'
+    | 'keyPublishAhead'
+    | 'accessTokenTtl'
+    | 'idTokenTtl'
+    | 'issuer'
+    | 'smtpUrl'
+    | 'inviteTtl'
+    | 'passwordResetTtl'
+  >;
   readonly dialects: DialectRegistry;
   readonly audit: Pick<AuditTrail, 'record'>;
   /** Where an admin API change came from (the CLI has none), for the audit trail. */

@@ -2,8 +2,10 @@ import { Command } from 'commander';
 import {
   createUser,
   disableUser,
+  inviteUser,
   listConsents,
   listUsers,
+  resetPasswordLink,
   revokeConsent,
   setPassword,
 } from '../admin/users.js';
@@ -45,6 +47,44 @@ export function userCommand(): Command {
           );
         },
       ),
+    );
+  user
+    .command('invite')
+    .description(
+      'create a user without a password (or invite one again) and mail a single-use link to set it',
+    )
+    .requiredOption('--email <email>', 'login email')
+    .option('--name <name>', 'display name')
+    .option('--tenant <id...>', 'tenant(s) the user belongs to (required for a new user)')
+    .option('--print-link', 'print the link on stdout instead of mailing it')
+    .action(
+      managed(
+        async (
+          ctx,
+          opts,
+          flags: { email: string; name?: string; tenant?: string[]; printLink?: boolean },
+        ) => {
+          printItem(
+            opts,
+            await inviteUser(ctx, {
+              email: flags.email,
+              name: flags.name,
+              tenants: flags.tenant ?? [],
+              printLink: flags.printLink,
+            }),
+          );
+        },
+      ),
+    );
+  user
+    .command('reset-password')
+    .description('mail the user a single-use link to choose a new password')
+    .argument('<email>')
+    .option('--print-link', 'print the link on stdout instead of mailing it')
+    .action(
+      managed(async (ctx, opts, email: string, flags: { printLink?: boolean }) => {
+        printItem(opts, await resetPasswordLink(ctx, email, flags.printLink));
+      }),
     );
   user
     .command('list')

@@ -307,6 +307,45 @@ export const optionSchemas = {
     default: 5,
     doc: 'Seconds between two looks of the Back-Channel Logout worker at its queue (every serve process runs one).',
   },
+  smtpUrl: {
+    schema: z
+      .string()
+      .url()
+      .refine((v) => /^smtps?:\/\//.test(v), 'must be an smtp:// or smtps:// URL')
+      .optional(),
+    default: undefined,
+    doc: 'SMTP server for account mail (invitations, password reset), credentials in the URL: `smtps://user:pass@mail.example:465` or `smtp://…:587` (STARTTLS required unless the host is loopback). A secret: environment or config file, no `serve` flag. Unset: links are printed by the CLI and "Forgot password?" is hidden.',
+  },
+  mailFrom: {
+    schema: z.string().min(3).max(320).optional(),
+    default: undefined,
+    doc: 'From header of account mail. Default: `Tessera <no-reply@ISSUER-HOST>`.',
+  },
+  inviteTtl: {
+    schema: seconds,
+    default: 604800,
+    doc: 'Seconds an invitation link (`user invite`) stays valid (7 days).',
+  },
+  passwordResetTtl: {
+    schema: seconds,
+    default: 1800,
+    doc: 'Seconds a password-reset link stays valid.',
+  },
+  mailPollInterval: {
+    schema: z.coerce.number().min(0.05).max(300),
+    default: 2,
+    doc: 'Seconds between two looks of the mail worker at the outbox (every serve process runs one).',
+  },
+  forgotPasswordLimit: {
+    schema: z.coerce.number().int().min(1),
+    default: 3,
+    doc: 'Reset mails per account (the email as typed) in a `throttleWindow`; further requests get the same answer and send nothing.',
+  },
+  forgotPasswordIpLimit: {
+    schema: z.coerce.number().int().min(1),
+    default: 20,
+    doc: 'Forgot-password requests per IP in a `throttleWindow` before that IP is answered 429.',
+  },
   tokenEndpointAliases: {
     schema: list,
     default: ['/auth/token', '/configapi/v2/oauth/token'],
@@ -350,11 +389,16 @@ export type Config = {
 } & { readonly issuer: string; readonly audience: string };
 
 /**
- * Options with no `serve` flag: the master key is a secret (never an argument, where `ps`
- * and shell history show it), dialects are structured (config file only), and the database
+ * Options with no `serve` flag: the master key and the SMTP URL are secrets (never an
+ * argument, where `ps` and shell history show it), dialects are structured (config file only), and the database
  * is the global `--database` flag of every command.
  */
-export const NO_SERVE_FLAG: readonly OptionName[] = ['database', 'masterKey', 'dialects'];
+export const NO_SERVE_FLAG: readonly OptionName[] = [
+  'database',
+  'masterKey',
+  'smtpUrl',
+  'dialects',
+];
 
 /** `fooBar` → `TESSERA_FOO_BAR`. */
 export function envName(name: OptionName): string {

@@ -27,6 +27,11 @@ export type OAuthConfig = Pick<
   | 'loginAccountFailureLimit'
   | 'loginIpFailureLimit'
   | 'loginMaxWait'
+  | 'smtpUrl'
+  | 'inviteTtl'
+  | 'passwordResetTtl'
+  | 'forgotPasswordLimit'
+  | 'forgotPasswordIpLimit'
 >;
 
 /** The store operations the protocol performs, and no others. */
@@ -52,6 +57,9 @@ export type OAuthStore = Pick<
   | 'revokeRefreshFamily'
   | 'revokeAccessToken'
   | 'isAccessTokenRevoked'
+  | 'queueMail'
+  | 'findAccountLink'
+  | 'redeemAccountLink'
 >;
 
 /**

@@ -44,6 +44,20 @@ export const AUDIT_EVENT_TYPES = {
   'user.created': 'a user was created',
   'user.password_set': "a user's password was replaced",
   'user.disabled': 'a user was disabled',
+  'user.invited':
+    'an operator invited a user (created without a password, or invited again); the reason says whether the link was mailed or printed',
+  'user.reset_requested':
+    "an operator asked for a user's password-reset link; the reason says whether it was mailed or printed",
+  'password.reset_requested':
+    'the forgot-password form was posted; the reason says whether a mail was queued or the per-address limit held it back (the page said neither)',
+  'password.set':
+    'a user set a password through an invitation (setup) or reset link: the address is verified, the other sessions ended and the refresh tokens revoked',
+  'password.link_refused': 'an unknown, used or expired account link was posted; nothing changed',
+  'mail.sent': 'an account mail (setup or reset link) was accepted by the SMTP server',
+  'mail.dropped':
+    'a queued account mail was not sent: no enabled account has the address, or the invitation was already accepted',
+  'mail.given_up':
+    'an account mail could not be sent within an hour of being queued; the reason holds the last error',
 } as const;
 
 export type AuditEventType = keyof typeof AUDIT_EVENT_TYPES;

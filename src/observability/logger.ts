@@ -20,6 +20,8 @@ export function createLogger(level: string): Logger {
           '*.refresh_token',
           '*.access_token',
           '*.code',
+          '*.token',
+          '*.password_confirm',
         ],
         censor: '[redacted]',
       },

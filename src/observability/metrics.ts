@@ -36,9 +36,16 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly mails = new Counter({
+    name: 'tessera_account_mails_total',
+    help: 'Account mail attempts by purpose (setup, reset) and outcome (sent, failed: retried, dropped: no enabled account).',
+    labelNames: ['purpose', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly throttled = new Counter({
     name: 'tessera_throttled_total',
-    help: 'Keys that went over a failure limit, by kind (client_auth, login).',
+    help: 'Keys that went over a failure limit, by kind (client_auth, login, forgot_password).',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

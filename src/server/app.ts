@@ -5,6 +5,9 @@ import { type ErrorBody, installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
 import { authorizeGet, authorizePost, logoutEndpoint } from '../oauth/authorize/endpoint.js';
 import { endSessionEndpoint } from '../oauth/authorize/end-session.js';
+import { ACCOUNT_PATHS } from '../oauth/account/links.js';
+import { MailWorker, smtpTransport } from '../oauth/account/mailer.js';
+import { forgotGet, forgotPost, setPasswordGet, setPasswordPost } from '../oauth/account/pages.js';
 import { BackchannelLogoutWorker } from '../oauth/backchannel-logout.js';
 import { introspectionEndpoint } from '../oauth/introspect.js';
 import { openIdMetadata, serverMetadata } from '../oauth/metadata.js';
@@ -30,6 +33,7 @@ export const PAGE_PATHS = {
   logout: '/oauth/logout',
   endSession: '/oauth/end-session',
   launch: '/spaces/launch',
+  ...ACCOUNT_PATHS,
 } as const;
 
 export interface AppOptions {
@@ -58,13 +62,20 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
 
   registerRawBody(app);
   installErrorHandler(app, deps.metrics);
-  // Runs beside the routes, never in a request: it lives and stops with the app.
-  const logouts = new BackchannelLogoutWorker(deps);
+  // Run beside the routes, never in a request: they live and stop with the app.
+  const workers = [
+    new BackchannelLogoutWorker(deps),
+    ...(deps.config.smtpUrl === undefined
+      ? []
+      : [new MailWorker(deps, smtpTransport(deps.config.smtpUrl))]),
+  ];
   app.addHook('onReady', (done) => {
-    logouts.start();
+    for (const w of workers) w.start();
     done();
   });
-  app.addHook('onClose', () => logouts.stop());
+  app.addHook('onClose', async () => {
+    await Promise.all(workers.map((w) => w.stop()));
+  });
   const always = everyResponseHeaders(deps.config.issuer);
 
   // Both hooks take a callback rather than being async: an async onSend hook defers the
@@ -130,6 +141,12 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     pages.get(PAGE_PATHS.endSession, (req, reply) => endSessionEndpoint(deps, req, reply));
     pages.post(PAGE_PATHS.endSession, (req, reply) => endSessionEndpoint(deps, req, reply));
     pages.post(PAGE_PATHS.launch, (req, reply) => launchEndpoint(deps, req, reply));
+    pages.get(PAGE_PATHS.forgot, (req, reply) => forgotGet(deps, req, reply));
+    pages.post(PAGE_PATHS.forgot, (req, reply) => forgotPost(deps, req, reply));
+    for (const purpose of ['setup', 'reset'] as const) {
+      pages.get(PAGE_PATHS[purpose], (req, reply) => setPasswordGet(deps, purpose, req, reply));
+      pages.post(PAGE_PATHS[purpose], (req, reply) => setPasswordPost(deps, purpose, req, reply));
+    }
   });
   app.get(STYLESHEET_PATH, async (_req, reply) => {
     await reply

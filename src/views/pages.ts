@@ -98,6 +98,8 @@ export function loginPage(
       email?: string | undefined;
       /** Already worded from the catalogue (login failed, locked out). */
       error?: string | undefined;
+      /** "Forgot password?" links here; absent when no mail is set up (DESIGN §7). */
+      forgotUrl?: string | undefined;
     },
 ): string {
   const m = f.m ?? messages;
@@ -137,7 +139,139 @@ export function loginPage(
           ${f.email ? html`autofocus` : ''}
         />
         <button type="submit">${m.signInButton}</button>
+      </form>
+      ${f.forgotUrl ? html`<p class="aside"><a href="${f.forgotUrl}">${m.forgotPasswordLink}</a></p>` : ''}`,
+  );
+}
+
+/** The account pages' error line, announced, and the attributes that tie inputs to it. */
+function formError(error: string | undefined): { line: SafeHtml; invalid: SafeHtml | '' } {
+  return {
+    line: html`<div aria-live="assertive">
+      ${error ? html`<p class="error" id="form-error" role="alert">${error}</p>` : ''}
+    </div>`,
+    invalid: error ? html`aria-invalid="true" aria-describedby="form-error"` : '',
+  };
+}
+
+/**
+ * The forgot-password form (DESIGN §7), or, without mail set up, who to ask instead. The
+ * answer to a post is `noticePage`, the same for every address.
+ */
+export function forgotPage(
+  f: PageOptions & {
+    csrf: string;
+    /** False: no `smtpUrl`, so the page only says to ask the administrator. */
+    available: boolean;
+    email?: string | undefined;
+    error?: string | undefined;
+  },
+): string {
+  const m = f.m ?? messages;
+  const { line, invalid } = formError(f.error);
+  if (!f.available)
+    return layout(
+      f,
+      m.forgotTitle,
+      html`<h1>${m.forgotTitle}</h1>
+        <p>${m.forgotUnavailableMessage}</p>`,
+    );
+  return layout(
+    f,
+    m.forgotTitle,
+    html`<h1>${m.forgotTitle}</h1>
+      <p class="lead">${m.forgotLead}</p>
+      ${line}
+      <form method="post" action="/account/forgot">
+        <input type="hidden" name="csrf" value="${f.csrf}" />
+        <label for="email">${m.emailLabel}</label>
+        <input
+          id="email"
+          name="email"
+          type="email"
+          autocomplete="username"
+          inputmode="email"
+          autocapitalize="none"
+          spellcheck="false"
+          required
+          autofocus
+          value="${f.email ?? ''}"
+          ${invalid}
+        />
+        <button type="submit">${m.sendLinkButton}</button>
+      </form> `,
+  );
+}
+
+/**
+ * The setup and reset pages: a new password twice. The link's token travels in the form, not
+ * the action URL, and the page sends no referrer, so it leaves the browser only to us.
+ */
+export function setPasswordPage(
+  f: PageOptions & {
+    purpose: 'setup' | 'reset';
+    token: string;
+    csrf: string;
+    email: string;
+    minLength: number;
+    error?: string | undefined;
+  },
+): string {
+  const m = f.m ?? messages;
+  const title = f.purpose === 'setup' ? m.setupTitle : m.resetTitle;
+  const { line, invalid } = formError(f.error);
+  return layout(
+    f,
+    title,
+    html`<h1>${title}</h1>
+      <p class="lead">${m.setPasswordLead(f.email)}</p>
+      ${line}
+      <form method="post" action="/account/${f.purpose}">
+        <input type="hidden" name="csrf" value="${f.csrf}" />
+        <input type="hidden" name="token" value="${f.token}" />
+        <!-- For password managers: the account the new password belongs to. -->
+        <input
+          type="email"
+          name="username"
+          value="${f.email}"
+          autocomplete="username"
+          readonly
+          hidden
+        />
+        <label for="password">${m.newPasswordLabel}</label>
+        <input
+          id="password"
+          name="password"
+          type="password"
+          autocomplete="new-password"
+          minlength="${f.minLength}"
+          required
+          autofocus
+          aria-describedby="password-rule"
+          ${invalid}
+        />
+        <p class="hint" id="password-rule">${m.passwordRule(f.minLength)}</p>
+        <label for="password_confirm">${m.confirmPasswordLabel}</label>
+        <input
+          id="password_confirm"
+          name="password_confirm"
+          type="password"
+          autocomplete="new-password"
+          required
+          ${invalid}
+        />
+        <button type="submit">${m.setPasswordButton}</button>
       </form>`,
+  );
+}
+
+/** A page that only tells the user something went as asked (the forgot answer, a password set). */
+export function noticePage(f: PageOptions & { title: string; message: string }): string {
+  return layout(
+    f,
+    f.title,
+    html`<h1>${f.title}</h1>
+      <p role="status">${f.message}</p>`,
   );
 }
 
@@ -370,5 +504,7 @@ button.secondary { margin-top: .75rem; background: #fff; color: #1c2430; border:
 .details { color: var(--muted); font-size: .9rem; padding-left: 1.2rem; }
 .code { color: var(--muted); font-size: .85rem; }
 .support { margin-top: 1rem; font-size: .95rem; }
+.aside { margin: 1.25rem 0 0; text-align: center; }
+.hint { margin: .35rem 0 0; color: var(--muted); font-size: .9rem; }
 @media (max-width: 480px) { .page { justify-content: flex-start; padding: .75rem; } .card { padding: 1.25rem; } }
 `;

@@ -9,9 +9,15 @@ import { errorPage } from '../../views/pages.js';
 import { sendPage } from '../../views/send.js';
 import { sessionSid } from '../oidc.js';
 import { familyRevocationExpiry } from '../token/issue.js';
+import type { AuthorizationRequest } from './request.js';
+import { TRANSACTION_TTL, openTransaction } from './transaction.js';
 
 export const SESSION_COOKIE = 'tessera_session';
 export const CSRF_COOKIE = 'tessera_csrf';
+/** The sealed authorization a password reset in this browser may resume (DESIGN §7). */
+export const PENDING_COOKIE = 'tessera_pending';
+/** Sent only to the account pages: nothing else reads it. */
+const PENDING_PATH = '/account';
 
 function secure(deps: OAuthDeps): boolean {
   return deps.config.issuer.startsWith('https:');
@@ -129,7 +135,8 @@ export function csrfToken(deps: OAuthDeps, request: FastifyRequest, reply: Fasti
     httpOnly: true,
     sameSite: 'lax',
     secure: secure(deps),
-    path: '/oauth',
+    // The account pages (/account/…) post with the same token as the sign-in pages.
+    path: '/',
   });
   return token;
 }
@@ -161,4 +168,47 @@ function signedByUs(deps: OAuthDeps, token: string): boolean {
     rest.length === 0 &&
     deps.crypto.verifySecret(csrfTagged(random), `${version}$${hash}`)
   );
+}
+
+/**
+ * Keeps the login page's sealed authorization in an HttpOnly cookie, so that a password set
+ * through a mailed link in this same browser can resume it. It never goes into the link: an
+ * attacker could otherwise start an authorization with their own PKCE challenge and mail the
+ * victim a reset that ends in the attacker's code.
+ */
+export function keepPending(deps: OAuthDeps, reply: FastifyReply, sealed: string): void {
+  // A cookie over 4 KiB is dropped by browsers; such a request just does not resume.
+  if (sealed.length > 3800) return;
+  reply.setCookie(PENDING_COOKIE, sealed, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secure(deps),
+    path: PENDING_PATH,
+    maxAge: TRANSACTION_TTL,
+  });
+}
+
+/** This browser's pending authorization, if it is ours and unexpired; used up either way. */
+export function takePending(
+  deps: OAuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): AuthorizationRequest | undefined {
+  const sealed = request.cookies[PENDING_COOKIE];
+  if (sealed === undefined) return undefined;
+  reply.clearCookie(PENDING_COOKIE, {
+    path: PENDING_PATH,
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secure(deps),
+  });
+  return openTransaction(deps, sealed);
+}
+
+/** Peeks at the pending authorization without using it up (an account page's branding). */
+export function peekPending(
+  deps: OAuthDeps,
+  request: FastifyRequest,
+): AuthorizationRequest | undefined {
+  return openTransaction(deps, request.cookies[PENDING_COOKIE]);
 }

@@ -2,7 +2,7 @@ import type { OAuthDeps } from '../context.js';
 import type { AuthorizationRequest } from './request.js';
 
 /** How long a user may take on the login page before the request must start again. */
-const TRANSACTION_TTL = 900;
+export const TRANSACTION_TTL = 900;
 const AAD = 'tessera authorization transaction';
 
 /**

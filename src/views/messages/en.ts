@@ -65,6 +65,46 @@ export interface Messages {
   readonly launchRefusedMessage: string;
   readonly unavailableTitle: string;
   readonly unavailableMessage: string;
+  /** The login page's link to the forgot-password form (shown when mail is set up). */
+  readonly forgotPasswordLink: string;
+  readonly forgotTitle: string;
+  readonly forgotLead: string;
+  readonly sendLinkButton: string;
+  /** The forgot form without mail set up: who can help instead. */
+  readonly forgotUnavailableMessage: string;
+  readonly forgotInvalidEmail: string;
+  /** `seconds` until this network may ask again. */
+  readonly forgotTooMany: (seconds: number) => string;
+  readonly forgotSentTitle: string;
+  /** The same answer whether or not an account uses the address. */
+  readonly forgotSentMessage: string;
+  readonly setupTitle: string;
+  readonly resetTitle: string;
+  readonly setPasswordLead: (email: string) => string;
+  readonly newPasswordLabel: string;
+  readonly confirmPasswordLabel: string;
+  readonly passwordRule: (min: number) => string;
+  readonly setPasswordButton: string;
+  readonly passwordTooShort: (min: number) => string;
+  readonly passwordTooLong: (max: number) => string;
+  readonly passwordsDiffer: string;
+  readonly linkInvalidTitle: string;
+  readonly linkInvalidMessage: string;
+  readonly accountPageExpiredTitle: string;
+  readonly accountPageExpiredMessage: string;
+  readonly passwordSetTitle: string;
+  /** After the password is set in a browser with no pending sign-in to resume. */
+  readonly passwordSetMessage: string;
+  /** Mail: `product` is the tenant's product name, or Tessera's. */
+  readonly mailInviteSubject: (product: string) => string;
+  readonly mailInviteIntro: (product: string, email: string) => string;
+  readonly mailInviteAction: string;
+  readonly mailResetSubject: (product: string) => string;
+  readonly mailResetIntro: (product: string, email: string) => string;
+  readonly mailResetAction: string;
+  /** How long the link works, worded from seconds. */
+  readonly mailLinkValidity: (seconds: number) => string;
+  readonly mailIgnore: string;
 }
 
 export const en: Messages = {
@@ -135,4 +175,44 @@ export const en: Messages = {
     'Cisco Spaces could not be verified as the sender of this request. Open the app again from Cisco Spaces.',
   unavailableTitle: 'Temporarily unavailable',
   unavailableMessage: 'The sign-in service is starting. Try again in a moment.',
+  forgotPasswordLink: 'Forgot password?',
+  forgotTitle: 'Reset your password',
+  forgotLead:
+    'Enter the email address you sign in with. We will send a link to it for choosing a new password.',
+  sendLinkButton: 'Send link',
+  forgotUnavailableMessage:
+    'Password reset by email is not set up here. Please ask your administrator to reset your password.',
+  forgotInvalidEmail: 'Enter the email address you sign in with.',
+  forgotTooMany: (seconds) =>
+    `Too many requests from your network. Please try again in ${seconds < 120 ? `${seconds} second(s)` : `${Math.ceil(seconds / 60)} minute(s)`}.`,
+  forgotSentTitle: 'Check your email',
+  forgotSentMessage:
+    'If an account uses that address, a link to choose a new password is on its way. It works once, for a limited time.',
+  setupTitle: 'Set your password',
+  resetTitle: 'Choose a new password',
+  setPasswordLead: (email) => `For the account ${email}.`,
+  newPasswordLabel: 'New password',
+  confirmPasswordLabel: 'Repeat the new password',
+  passwordRule: (min) => `At least ${min} characters.`,
+  setPasswordButton: 'Set password',
+  passwordTooShort: (min) => `The password needs at least ${min} characters.`,
+  passwordTooLong: (max) => `The password may have at most ${max} characters.`,
+  passwordsDiffer: 'The two passwords are not the same.',
+  linkInvalidTitle: 'This link is no longer valid',
+  linkInvalidMessage: 'This link is no longer valid.',
+  accountPageExpiredTitle: 'This page has expired',
+  accountPageExpiredMessage: 'This page has expired. Please open the link from your email again.',
+  passwordSetTitle: 'Your password is set',
+  passwordSetMessage: 'You are signed in. You can return to the app.',
+  mailInviteSubject: (product) => `Your ${product} account`,
+  mailInviteIntro: (product, email) =>
+    `An account for ${email} has been created on ${product}. Choose a password to start using it:`,
+  mailInviteAction: 'Set your password',
+  mailResetSubject: (product) => `Reset your ${product} password`,
+  mailResetIntro: (product, email) =>
+    `Someone asked to reset the ${product} password of ${email}. To choose a new password, open this link:`,
+  mailResetAction: 'Choose a new password',
+  mailLinkValidity: (seconds) =>
+    `The link works once, for ${seconds < 7200 ? `${Math.ceil(seconds / 60)} minute(s)` : seconds < 172800 ? `${Math.round(seconds / 3600)} hour(s)` : `${Math.round(seconds / 86400)} day(s)`}.`,
+  mailIgnore: 'If you did not expect this email, you can ignore it: nothing changes.',
 };
