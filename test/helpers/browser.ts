@@ -14,7 +14,11 @@ export interface Answer {
 
 export class Browser {
   jar = new CookieJar();
-  constructor(private readonly base: string) {}
+  /** `headers` go with every request (e.g. an `X-Forwarded-For` behind a trusted proxy). */
+  constructor(
+    private readonly base: string,
+    private readonly headers: Readonly<Record<string, string>> = {},
+  ) {}
 
   private async send(url: string, init: RequestInit): Promise<Answer> {
     const target = new URL(url, this.base);
@@ -22,7 +26,11 @@ export class Browser {
     const res = await fetch(target, {
       ...init,
       redirect: 'manual',
-      headers: { ...(init.headers as Record<string, string>), ...(cookie && { cookie }) },
+      headers: {
+        ...this.headers,
+        ...(init.headers as Record<string, string>),
+        ...(cookie && { cookie }),
+      },
     });
     this.jar.absorb({ headers: { 'set-cookie': res.headers.getSetCookie() } });
     const location = res.headers.get('location');
