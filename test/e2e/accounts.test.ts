@@ -486,6 +486,8 @@ describe('accounts: invitations and password reset over real SMTP', () => {
     assert.equal(page.status, 200, 'the link sent is the live one');
     await waitFor(async () => (await outbox()).length === 0);
     assert.equal((await auditTypes('mail.given_up')).length, 0);
+    const sent = (await auditTypes('mail.sent')).find((e) => e.userId === invited.id);
+    assert.match(sent?.reason ?? '', /^setup, attempt [2-9]\d*$/, 'sent on a later attempt');
   });
 
   test('a mail server down for over an hour: the mail is given up, audited', async () => {

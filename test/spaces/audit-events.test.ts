@@ -10,7 +10,14 @@ import { listAudit } from '../../src/admin/audit.js';
 import { rotateSecret, updateClient, deleteClient } from '../../src/admin/clients.js';
 import { rotateKey } from '../../src/admin/keys.js';
 import { setTelemetry, updateTenant } from '../../src/admin/tenants.js';
-import { createUser, disableUser, revokeConsent, setPassword } from '../../src/admin/users.js';
+import {
+  createUser,
+  disableUser,
+  inviteUser,
+  resetPasswordLink,
+  revokeConsent,
+  setPassword,
+} from '../../src/admin/users.js';
 import { AUDIT_EVENT_TYPES } from '../../src/observability/audit.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
 import { formState } from '../helpers/html.js';
@@ -45,6 +52,15 @@ const RECORDED_ELSEWHERE: Record<string, readonly string[]> = {
     'backchannel.delivered',
     'backchannel.failed',
     'backchannel.given_up',
+  ],
+  // Account mail needs an SMTP server and the mail worker; the pages' events go with them.
+  'test/e2e/accounts.test.ts': [
+    'mail.sent',
+    'mail.dropped',
+    'mail.given_up',
+    'password.reset_requested',
+    'password.set',
+    'password.link_refused',
   ],
 };
 
@@ -200,6 +216,8 @@ describe('audit event types, login metrics and store outages', () => {
       assert.ok(new URL(done.headers.location as string).searchParams.has(result));
     }
     await revokeConsent(t.deps, USER.email, 'third');
+    await inviteUser(t.deps, { email: 'ivy@acme.example', tenants: ['acme'], printLink: true });
+    await resetPasswordLink(t.deps, USER.email, true);
     await setPassword(t.deps, USER.email, 'ann password 2');
     await disableUser(t.deps, USER.email);
 

@@ -10,10 +10,14 @@ import {
   consentPage,
   endSessionPage,
   errorPage,
+  forgotPage,
   loginPage,
   mismatchPage,
+  noticePage,
+  setPasswordPage,
   tenantPickerPage,
 } from '../../src/views/pages.js';
+import { accountMail } from '../../src/views/mail.js';
 
 const form = { txn: 'txn-value', csrf: 'csrf-value' };
 const brand = { name: 'Acme', logoUrl: '/branding/logo/client/x', supportUrl: 'https://help' };
@@ -35,7 +39,47 @@ const problems: MismatchProblem[] = [
 /** Every page, rendered with `m`. */
 function renderAll(m: Messages): string[] {
   return [
-    loginPage({ ...form, m, brand, clientName: 'App' }),
+    loginPage({ ...form, m, brand, clientName: 'App', forgotUrl: '/account/forgot' }),
+    // Account pages and mail (DESIGN §7).
+    forgotPage({ m, csrf: 'c', available: true }),
+    forgotPage({ m, csrf: 'c', available: true, email: 'x', error: m.forgotInvalidEmail }),
+    forgotPage({ m, csrf: 'c', available: true, email: 'a@b', error: m.forgotTooMany(30) }),
+    forgotPage({ m, csrf: 'c', available: false }),
+    noticePage({ m, title: m.forgotSentTitle, message: m.forgotSentMessage }),
+    noticePage({ m, title: m.passwordSetTitle, message: m.passwordSetMessage }),
+    ...[m.passwordTooShort(8), m.passwordTooLong(1024), m.passwordsDiffer].map((error) =>
+      setPasswordPage({
+        m,
+        purpose: 'reset',
+        token: 't',
+        csrf: 'c',
+        email: 'a@b',
+        minLength: 8,
+        error,
+      }),
+    ),
+    setPasswordPage({ m, purpose: 'setup', token: 't', csrf: 'c', email: 'a@b', minLength: 8 }),
+    errorPage({
+      m,
+      title: m.linkInvalidTitle,
+      code: 'link-invalid',
+      message: m.linkInvalidMessage,
+    }),
+    errorPage({
+      m,
+      title: m.accountPageExpiredTitle,
+      code: 'page-expired',
+      message: m.accountPageExpiredMessage,
+    }),
+    ...(['setup', 'reset'] as const).flatMap((purpose) =>
+      [60, 1800, 7200, 604800].map((ttl) => {
+        const mail = accountMail(
+          { purpose, email: 'a@b', link: 'https://x/l', ttl, brand: { name: 'Acme' } },
+          m,
+        );
+        return `${mail.subject}\n${mail.text}\n${mail.html}`;
+      }),
+    ),
     loginPage({ ...form, m, clientName: 'App', email: 'a@b.example', error: m.loginFailed }),
     loginPage({ ...form, m, clientName: 'App', email: 'a@b.example', error: m.lockedOut(10) }),
     tenantPickerPage({
