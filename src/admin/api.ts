@@ -19,7 +19,14 @@ import type { BrandingInput } from './branding.js';
 import { type AdminContext, ValidationError } from './context.js';
 import { listKeys, rotateKey } from './keys.js';
 import { createTenant, listTenants, setTelemetry, updateTenant } from './tenants.js';
-import { createUser, disableUser, listUsers, setPassword } from './users.js';
+import {
+  createUser,
+  disableUser,
+  listConsents,
+  listUsers,
+  revokeConsent,
+  setPassword,
+} from './users.js';
 
 /** Admin bodies are JSON objects (lists and booleans, unlike token requests). */
 function body<T extends z.ZodType>(schema: T, request: FastifyRequest): z.output<T> {
@@ -158,6 +165,16 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
       admin.post('/users/:email/disable', (req) =>
         disableUser(from(req), (req.params as Params)['email'] ?? ''),
       );
+      admin.get('/users/:email/consents', (req) =>
+        listConsents(deps, (req.params as Params)['email'] ?? ''),
+      );
+      // 204 without a body: the consent no longer exists to be shown (GET …/consents lists
+      // what is left).
+      admin.delete('/users/:email/consents/:clientId', async (req, reply) => {
+        const p = req.params as Params;
+        await revokeConsent(from(req), p['email'] ?? '', p['clientId'] ?? '');
+        return reply.code(204).send();
+      });
 
       admin.get('/clients', () => listClients(deps));
       admin.post('/clients', async (req, reply) => {

@@ -74,6 +74,11 @@ const responseSchemas: Record<string, Schema> = {
     disabled: { type: 'boolean' },
     created_at: at,
   }),
+  Consent: object({
+    client_id: string(),
+    scopes: strings('The scopes allowed, those of every earlier consent included.'),
+    granted_at: dateTime('ISO-8601: when the consent was last given.'),
+  }),
   Client: object(
     {
       client_id: string(),

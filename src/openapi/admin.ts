@@ -7,6 +7,7 @@ import {
   type Schema,
   json,
   list,
+  noStore,
   ok,
   operation,
   parameter,
@@ -16,18 +17,23 @@ import {
   response,
 } from './build.js';
 
+/** What an operation answers: a JSON result, or 204 and no body. */
+type AdminAnswer =
+  | { readonly status?: '200' | '201'; readonly result: Schema }
+  | { readonly status: '204'; readonly result?: never };
+
 /** Admin operations share their security and failure responses. */
-function adminOperation(o: {
-  readonly id: string;
-  readonly summary: string;
-  readonly parameters?: readonly Schema[];
-  /** The JSON body's component, when the operation takes one. */
-  readonly input?: AdminBody;
-  readonly result: Schema;
-  readonly status?: '200' | '201';
-  readonly notFound?: boolean;
-  readonly conflict?: boolean;
-}): Schema {
+function adminOperation(
+  o: {
+    readonly id: string;
+    readonly summary: string;
+    readonly parameters?: readonly Schema[];
+    /** The JSON body's component, when the operation takes one. */
+    readonly input?: AdminBody;
+    readonly notFound?: boolean;
+    readonly conflict?: boolean;
+  } & AdminAnswer,
+): Schema {
   return operation({
     id: o.id,
     tag: 'admin',
@@ -39,7 +45,10 @@ function adminOperation(o: {
       body: { required: o.status === '201', content: json(ref(o.input)) },
     }),
     responses: {
-      [o.status ?? '200']: ok(o.summary, json(o.result)),
+      [o.status ?? '200']:
+        o.result === undefined
+          ? { description: o.summary, headers: noStore() }
+          : ok(o.summary, json(o.result)),
       ...BEARER_FAILURES,
       ...(o.notFound === true && { '404': response('NotFound') }),
       ...(o.conflict === true && { '409': response('Conflict') }),
@@ -110,6 +119,24 @@ function adminPaths(): Record<string, Schema> {
         summary: 'The disabled user',
         parameters: [email],
         result: ref('User'),
+        notFound: true,
+      }),
+    },
+    '/admin/v1/users/{email}/consents': {
+      get: adminOperation({
+        id: 'listUserConsents',
+        summary: 'The scopes the user allowed each consent client',
+        parameters: [email],
+        result: list('Consent'),
+        notFound: true,
+      }),
+    },
+    '/admin/v1/users/{email}/consents/{clientId}': {
+      delete: adminOperation({
+        id: 'revokeUserConsent',
+        summary: 'The consent is withdrawn and the user’s refresh tokens of the client revoked',
+        parameters: [email, pathParameter('clientId', 'Client id')],
+        status: '204',
         notFound: true,
       }),
     },

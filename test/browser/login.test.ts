@@ -24,15 +24,16 @@ import {
   startCatcher,
   startListeningApp,
 } from '../helpers/spaces.js';
+import { requirement } from '../helpers/requirement.js';
 
 const RESULTS = fileURLToPath(new URL('../../test-results/', import.meta.url));
 
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-const skip =
-  !haveChromium && !inCi ? `${CHROMIUM} is not installed (apt-get install chromium)` : false;
+const needsChromium = requirement(
+  existsSync(CHROMIUM),
+  `${CHROMIUM} is not installed (apt-get install chromium)`,
+);
 
-describe('login in a real browser', { skip, timeout: 120_000 }, () => {
+describe('login in a real browser', { skip: needsChromium.skip, timeout: 120_000 }, () => {
   let t: TestApp & { url: string };
   let catcher: Catcher;
   let browser: Browser;
@@ -42,7 +43,7 @@ describe('login in a real browser', { skip, timeout: 120_000 }, () => {
   const alice = { email: 'alice@acme.example', password: 'alice-password-1' };
 
   before(async () => {
-    assert.ok(haveChromium, `${CHROMIUM} is required when CI=true`);
+    needsChromium.check();
     catcher = await startCatcher();
     t = await startListeningApp();
     await t.tenant('acme');

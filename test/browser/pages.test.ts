@@ -27,6 +27,7 @@ import {
   startCatcher,
   startListeningApp,
 } from '../helpers/spaces.js';
+import { requirement } from '../helpers/requirement.js';
 
 const RESULTS = fileURLToPath(new URL('../../test-results/pages/', import.meta.url));
 const AXE_SOURCE = readFileSync(
@@ -34,10 +35,10 @@ const AXE_SOURCE = readFileSync(
   'utf8',
 );
 
-const haveChromium = existsSync(CHROMIUM);
-const inCi = process.env.CI === 'true';
-const skip =
-  !haveChromium && !inCi ? `${CHROMIUM} is not installed (apt-get install chromium)` : false;
+const needsChromium = requirement(
+  existsSync(CHROMIUM),
+  `${CHROMIUM} is not installed (apt-get install chromium)`,
+);
 
 /** A small "T" mark, the client's uploaded logo. */
 const LOGO = Buffer.from(
@@ -53,7 +54,7 @@ interface Violation {
   readonly targets: string[];
 }
 
-describe('pages in a real browser', { skip, timeout: 180_000 }, () => {
+describe('pages in a real browser', { skip: needsChromium.skip, timeout: 180_000 }, () => {
   let t: TestApp & { url: string };
   let catcher: Catcher;
   let browser: Browser;
@@ -69,7 +70,7 @@ describe('pages in a real browser', { skip, timeout: 180_000 }, () => {
   const erin = { email: 'erin@acme.example', password: 'erin-password-1' };
 
   before(async () => {
-    assert.ok(haveChromium, `${CHROMIUM} is required when CI=true`);
+    needsChromium.check();
     mkdirSync(RESULTS, { recursive: true });
     catcher = await startCatcher();
     t = await startListeningApp({ flags: { loginFailureLimit: 2 } });

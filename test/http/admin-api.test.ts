@@ -1,6 +1,19 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { createUser } from '../../src/admin/users.js';
 import { type TestApp, createTestApp } from '../helpers/app.js';
+import { formState } from '../helpers/html.js';
+import {
+  CookieJar,
+  authorizeUrl,
+  browserGet,
+  browserPost,
+  codeOf,
+  formTokenRequest,
+  isLoginPage,
+  redirectOf,
+  submitLogin,
+} from '../helpers/spaces.js';
 
 describe('admin API /admin/v1', () => {
   let t: TestApp;
@@ -349,5 +362,185 @@ describe('admin API /admin/v1', () => {
       { ip: '198.51.100.7', request_id: 'admin-req-1' },
     );
     assert.equal((await call('GET', '/audit?since=yesterday')).statusCode, 400);
+  });
+
+  describe('per-user consents', () => {
+    const gina = { email: 'gina@initech.example', password: 'gina-password-12' };
+    const THIRD = { client_id: 'calendar', client_secret: 'calendar-secret-0123456789abcdef' };
+    const REDIRECT = 'https://rp.example/callback';
+    const consents = `/users/${gina.email}/consents`;
+    let refreshToken: string;
+
+    /** Gina signs in to the consent client and allows it; the refresh token of that grant. */
+    async function consentGiven(): Promise<string> {
+      const jar = new CookieJar();
+      const query = {
+        response_type: 'code',
+        client_id: THIRD.client_id,
+        redirect_uri: REDIRECT,
+        scope: 'openid offline_access',
+        state: 'st',
+      };
+      let page = await browserGet(t, jar, authorizeUrl(query));
+      assert.ok(isLoginPage(page), page.body.slice(0, 200));
+      page = await submitLogin(t, jar, page, gina.email, gina.password);
+      assert.match(page.body, /name="consent" value="allow"/);
+      const answer = await browserPost(t, jar, '/oauth/authorize', {
+        ...formState(page.body),
+        consent: 'allow',
+      });
+      const tokens = await formTokenRequest(t, {
+        grant_type: 'authorization_code',
+        code: codeOf(redirectOf(answer)),
+        redirect_uri: REDIRECT,
+        ...THIRD,
+      });
+      assert.equal(tokens.statusCode, 200, tokens.body);
+      return tokens.json().refresh_token as string;
+    }
+
+    const refresh = (token: string) =>
+      formTokenRequest(t, { grant_type: 'refresh_token', refresh_token: token, ...THIRD });
+
+    before(async () => {
+      await t.tenant('initech');
+      await createUser(t.deps, { ...gina, tenants: ['initech'] });
+      await t.client({
+        clientId: THIRD.client_id,
+        secret: THIRD.client_secret,
+        grants: ['authorization_code', 'refresh_token'],
+        redirectUris: [REDIRECT],
+        consent: true,
+      });
+      refreshToken = await consentGiven();
+    });
+
+    test('GET lists the consent just given: client, scopes, when', async () => {
+      const res = await call('GET', consents);
+      assert.equal(res.statusCode, 200, res.body);
+      assert.equal(res.headers['cache-control'], 'no-store');
+      assert.deepEqual(res.json(), [
+        {
+          client_id: 'calendar',
+          scopes: ['openid', 'offline_access'],
+          granted_at: new Date(t.clock.now * 1000).toISOString(),
+        },
+      ]);
+      // The address is matched as the CLI matches it: trimmed, case-insensitively.
+      assert.deepEqual(
+        (await call('GET', `/users/Gina@Initech.Example/consents`)).json(),
+        res.json(),
+      );
+    });
+
+    test('no token, a garbage token, Basic credentials, a token without tessera:admin: refused, nothing revoked', async () => {
+      for (const method of ['GET', 'DELETE'] as const) {
+        const url = method === 'GET' ? consents : `${consents}/calendar`;
+        const none = await t.app.inject({ method, url: `/admin/v1${url}` });
+        assert.equal(none.statusCode, 401, `${method}: ${none.body}`);
+        assert.equal(none.headers['www-authenticate'], 'Bearer realm="tessera"');
+        const garbage = await call(method, url, undefined, 'not.a.jwt');
+        assert.equal(garbage.statusCode, 401);
+        assert.equal(garbage.json().error, 'invalid_token');
+        const basicAuth = await t.app.inject({
+          method,
+          url: `/admin/v1${url}`,
+          headers: {
+            authorization: `Basic ${Buffer.from('ops:ops-secret-0123456789').toString('base64')}`,
+          },
+        });
+        // Credentials of another scheme are a malformed request (RFC 6750 §3.1), with the
+        // Bearer challenge, as on every bearer resource.
+        assert.equal(basicAuth.statusCode, 400, `${method} with Basic: ${basicAuth.body}`);
+        assert.equal(basicAuth.json().error, 'invalid_request');
+        assert.match(String(basicAuth.headers['www-authenticate']), /^Bearer realm="tessera"/);
+        const forbidden = await call(method, url, undefined, plain);
+        assert.equal(forbidden.statusCode, 403);
+        assert.equal(forbidden.json().error, 'insufficient_scope');
+      }
+      assert.equal((await call('GET', consents)).json().length, 1);
+      assert.equal((await refresh(refreshToken)).statusCode, 200);
+    });
+
+    test('unknown user or client: 404 not_found naming it', async () => {
+      for (const [method, url, description] of [
+        ['GET', '/users/nobody@initech.example/consents', 'user nobody@initech.example not found'],
+        [
+          'DELETE',
+          '/users/nobody@initech.example/consents/calendar',
+          'user nobody@initech.example not found',
+        ],
+        ['DELETE', `${consents}/nosuch`, `${gina.email} has no consent for client nosuch`],
+        // A client Gina has no consent for is the same answer as one that does not exist.
+        ['DELETE', `${consents}/ops`, `${gina.email} has no consent for client ops`],
+      ] as const) {
+        const res = await call(method, url);
+        assert.equal(res.statusCode, 404, `${method} ${url}: ${res.body}`);
+        assert.deepEqual(res.json(), { error: 'not_found', error_description: description });
+      }
+    });
+
+    test('hostile :email values: a 4xx, never a 500, and nothing revoked', async () => {
+      // [the :email segment as sent, status, Tessera's error code; none where Fastify's
+      // router refuses the URL before any route runs (a segment over its 100-character
+      // maxParamLength, percent-encoding that is not UTF-8)]
+      const hostile: [string, number, string?][] = [
+        [`${'x'.repeat(5000)}@initech.example`, 414],
+        [`${'a'.repeat(90)}@initech.example`, 414],
+        ['%ZZ', 400],
+        ['%C3%28@initech.example', 400],
+        ['%ED%A0%80@initech.example', 400],
+        ['%00gina@initech.example', 404, 'not_found'],
+        ['gina%00@initech.example', 404, 'not_found'],
+        ['..%2F..%2Fclients', 400, 'invalid_request'],
+        ['gina%0D%0ASet-Cookie:%20x=1@initech.example', 400, 'invalid_request'],
+        ['%20', 400, 'invalid_request'],
+        [encodeURIComponent('"; DROP TABLE users; --@initech.example'), 400, 'invalid_request'],
+      ];
+      for (const [email, status, error] of hostile) {
+        for (const [method, url] of [
+          ['GET', `/users/${email}/consents`],
+          ['DELETE', `/users/${email}/consents/calendar`],
+        ] as const) {
+          const res = await call(method, url);
+          const what = `${method} ${url.slice(0, 60)}: ${res.body.slice(0, 200)}`;
+          assert.equal(res.statusCode, status, what);
+          if (error !== undefined) {
+            assert.equal(res.json().error, error, what);
+            assert.equal(res.headers['set-cookie'], undefined, what);
+            assert.equal(res.headers['cache-control'], 'no-store', what);
+          }
+        }
+      }
+      assert.equal((await call('GET', consents)).json().length, 1);
+    });
+
+    test('DELETE: 204 without a body; the grant ends (its refresh token is refused), audited', async () => {
+      const res = await call('DELETE', `${consents}/calendar`);
+      assert.equal(res.statusCode, 204, res.body);
+      assert.equal(res.body, '');
+      assert.equal(res.headers['cache-control'], 'no-store');
+      assert.deepEqual((await call('GET', consents)).json(), []);
+      const refused = await refresh(refreshToken);
+      assert.equal(refused.statusCode, 400, refused.body);
+      assert.equal(refused.json().error, 'invalid_grant');
+      const again = await call('DELETE', `${consents}/calendar`);
+      assert.equal(again.statusCode, 404);
+      const audit = (await call('GET', '/audit?type=consent.revoked')).json() as {
+        client_id: string;
+        user_id: string;
+      }[];
+      const ginaId = (await t.deps.store.getUserByEmail(gina.email))?.id;
+      assert.deepEqual(
+        audit.map((e) => [e.user_id, e.client_id]),
+        [[ginaId, 'calendar']],
+      );
+    });
+
+    test('after a revocation the next sign-in asks again, and a new grant refreshes', async () => {
+      const again = await consentGiven();
+      assert.equal((await refresh(again)).statusCode, 200);
+      assert.equal((await call('GET', consents)).json().length, 1);
+    });
   });
 });

@@ -705,6 +705,16 @@ describe('OpenAPI document, default configuration', () => {
     assert.equal(forbidden.statusCode, 403);
 
     const bob = '/users/bob@initech.example';
+    // A consent to withdraw, written around the checker (the consent page is not under test).
+    const alice = await t.deps.store.getUserByEmail(ALICE.email);
+    assert.ok(alice);
+    await t.deps.store.putConsent({
+      userId: alice.id,
+      clientId: 'std',
+      scopes: ['read'],
+      grantedAt: t.clock.now,
+    });
+    const aliceConsents = `/users/${ALICE.email}/consents`;
     // [method, path under /admin/v1, JSON body, expected status, body valid per the document
     // (false: the document refuses it too)]
     const steps: [string, string, unknown, number, boolean?][] = [
@@ -737,6 +747,12 @@ describe('OpenAPI document, default configuration', () => {
       ],
       ['PUT', `${bob}/password`, { password: 'bob-password-2' }, 200],
       ['POST', `${bob}/disable`, undefined, 200],
+      ['GET', aliceConsents, undefined, 200],
+      ['GET', `${bob}/consents`, undefined, 200],
+      ['GET', '/users/nobody@initech.example/consents', undefined, 404],
+      ['GET', '/users/not-an-address/consents', undefined, 400],
+      ['DELETE', `${aliceConsents}/std`, undefined, 204],
+      ['DELETE', `${aliceConsents}/std`, undefined, 404],
       [
         'POST',
         '/clients',
