@@ -22,8 +22,10 @@ import { createTenant, listTenants, setTelemetry, updateTenant } from './tenants
 import {
   createUser,
   disableUser,
+  inviteUser,
   listConsents,
   listUsers,
+  resetPasswordLink,
   revokeConsent,
   setPassword,
 } from './users.js';
@@ -160,6 +162,22 @@ export function registerAdminApi(app: FastifyInstance, deps: AdminApiDeps): void
           from(req),
           (req.params as Params)['email'] ?? '',
           body(ADMIN_BODIES.PasswordSet, req).password,
+        ),
+      );
+      admin.post('/users/:email/invite', (req) => {
+        const b = body(ADMIN_BODIES.UserInvite, req);
+        return inviteUser(from(req), {
+          email: (req.params as Params)['email'] ?? '',
+          name: b.name,
+          tenants: b.tenants ?? [],
+          printLink: b.print_link,
+        });
+      });
+      admin.post('/users/:email/reset-password', (req) =>
+        resetPasswordLink(
+          from(req),
+          (req.params as Params)['email'] ?? '',
+          body(ADMIN_BODIES.LinkRequest, req).print_link,
         ),
       );
       admin.post('/users/:email/disable', (req) =>

@@ -121,6 +121,30 @@ export const ADMIN_BODIES = {
       password: z.string().max(1024).describe('8 to 1024 characters; stored as an argon2id hash.'),
     })
     .strict(),
+  UserInvite: z
+    .object({
+      name: str.optional(),
+      tenants: strings
+        .describe('Tenant ids; required when the user does not exist yet.')
+        .optional(),
+      print_link: z
+        .boolean()
+        .describe(
+          'Return the setup link as `link` instead of mailing it (always so without `smtpUrl`).',
+        )
+        .optional(),
+    })
+    .strict(),
+  LinkRequest: z
+    .object({
+      print_link: z
+        .boolean()
+        .describe(
+          'Return the reset link as `link` instead of mailing it (always so without `smtpUrl`).',
+        )
+        .optional(),
+    })
+    .strict(),
   PasswordSet: z
     .object({ password: z.string().max(1024).describe('8 to 1024 characters.') })
     .strict(),

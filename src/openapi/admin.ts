@@ -113,6 +113,28 @@ function adminPaths(): Record<string, Schema> {
         notFound: true,
       }),
     },
+    '/admin/v1/users/{email}/invite': {
+      post: adminOperation({
+        id: 'inviteUser',
+        summary:
+          'The user (created without a password, or invited again) and whether the setup link was mailed, or the link',
+        parameters: [email],
+        input: 'UserInvite',
+        result: ref('UserLink'),
+        conflict: true,
+      }),
+    },
+    '/admin/v1/users/{email}/reset-password': {
+      post: adminOperation({
+        id: 'resetUserPassword',
+        summary: 'The user and whether the reset link was mailed, or the link',
+        parameters: [email],
+        input: 'LinkRequest',
+        result: ref('UserLink'),
+        notFound: true,
+        conflict: true,
+      }),
+    },
     '/admin/v1/users/{email}/disable': {
       post: adminOperation({
         id: 'disableUser',

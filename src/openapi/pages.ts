@@ -1,6 +1,7 @@
 /**
  * The browser pages: sign-in and tenant picker (the authorization endpoint), sign-out, the
- * stylesheet, and the tenants' and clients' logos and accent colours.
+ * account pages (forgot password, setup, reset), the stylesheet, and the tenants' and
+ * clients' logos and accent colours.
  */
 import { CSRF_COOKIE } from '../oauth/authorize/session.js';
 import { BRAND_KINDS } from '../store/store.js';
@@ -74,6 +75,58 @@ const codeRedirect = {
     'To the redirect URI with `code`, `state` and `iss` (RFC 9207) — or, for an error after the client and redirect URI are trusted, `error`, `error_description`, `state` and `iss`.',
   headers: { Location: header('Location'), 'Set-Cookie': header('SetSessionCookie') },
 };
+
+/** GET and POST of the setup or reset page: one form, two purposes (DESIGN §7). */
+function setPasswordOperations(purpose: 'setup' | 'reset', what: string) {
+  return {
+    get: operation({
+      id: `${purpose}PasswordForm`,
+      tag: 'pages',
+      summary: `The form that sets the ${what}; opening it uses nothing up`,
+      parameters: [query('token', 'The link’s 256-bit token.', true)],
+      responses: {
+        '200': page('The form: `password`, `password_confirm`, hidden `token` and `csrf`.'),
+        '400': page('An unknown, used or expired link (`link-invalid`).'),
+        ...STORE_FAILURES,
+      },
+    }),
+    post: operation({
+      id: `${purpose}Password`,
+      tag: 'pages',
+      summary: `Sets the ${what}, uses the link up and signs the browser in`,
+      body: {
+        required: true,
+        content: {
+          'application/x-www-form-urlencoded': {
+            schema: {
+              type: 'object',
+              properties: {
+                token: { type: 'string' },
+                csrf: { type: 'string' },
+                password: {
+                  type: 'string',
+                  description: '8 to 1024 characters; otherwise 400 and the form again.',
+                },
+                password_confirm: { type: 'string' },
+              },
+              required: ['token', 'password', 'password_confirm'],
+            },
+          },
+        },
+      },
+      responses: {
+        '200': page('Signed in; “you can return to the app”.', {
+          'Set-Cookie': header('SetSessionCookie'),
+        }),
+        '303': codeRedirect,
+        '400': page(
+          'An unknown, used or expired link (`link-invalid`), no valid CSRF token (`page-expired`), or passwords that are too short, too long or differ (the form again; the link stays unused).',
+        ),
+        ...STORE_FAILURES,
+      },
+    }),
+  };
+}
 
 export const pagesArea: Area = {
   components: {
@@ -220,6 +273,53 @@ export const pagesArea: Area = {
         },
       }),
     },
+    '/account/forgot': {
+      get: operation({
+        id: 'forgotPasswordForm',
+        tag: 'pages',
+        summary:
+          'The forgot-password form (DESIGN §7); without `smtpUrl`, a page that says to ask the administrator',
+        responses: {
+          '200': page('The form, or the ask-the-administrator page.'),
+          ...STORE_FAILURES,
+        },
+      }),
+      post: operation({
+        id: 'forgotPassword',
+        tag: 'pages',
+        summary: 'Queues a reset mail for the address as typed; the same answer for every address',
+        body: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: {
+                type: 'object',
+                properties: {
+                  csrf: {
+                    type: 'string',
+                    description: `The form’s hidden field, equal to the \`${CSRF_COOKIE}\` cookie.`,
+                  },
+                  email: { type: 'string', maxLength: 254 },
+                },
+                required: ['email'],
+              },
+            },
+          },
+        },
+        responses: {
+          '200': page(
+            'The same “check your email” page whether or not an account has the address, and past the per-address limit too.',
+          ),
+          '400': page(
+            'Not an email address (the form again), or no valid CSRF token (`page-expired`).',
+          ),
+          '429': page('Too many requests from this IP.', { 'Retry-After': header('RetryAfter') }),
+          ...STORE_FAILURES,
+        },
+      }),
+    },
+    '/account/setup': setPasswordOperations('setup', 'first password (an invitation)'),
+    '/account/reset': setPasswordOperations('reset', 'new password (a reset)'),
     [STYLESHEET_PATH]: {
       get: operation({
         id: 'stylesheet',

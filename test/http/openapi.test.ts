@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify';
-import { createUser } from '../../src/admin/users.js';
+import { createUser, inviteUser, resetPasswordLink } from '../../src/admin/users.js';
 import { ADMIN_BODIES } from '../../src/admin/bodies.js';
 import { openApiDocument, operationsOf } from '../../src/openapi/document.js';
 import { tokenResponseName } from '../../src/openapi/token.js';
@@ -570,6 +570,36 @@ describe('OpenAPI document, default configuration', () => {
       (await browser({ method: 'POST', url: '/oauth/end-session', ...form({}) })).statusCode,
       200,
     );
+
+    // The account pages; without smtpUrl the forgot form only says to ask the administrator.
+    assert.equal((await browser({ method: 'GET', url: '/account/forgot' })).statusCode, 200);
+    const forgot = { method: 'POST', url: '/account/forgot' };
+    assert.equal((await browser({ ...forgot, ...form({ email: ALICE.email }) })).statusCode, 400);
+    assert.equal(
+      (await browser({ ...forgot, ...form({ csrf, email: ALICE.email }) })).statusCode,
+      200,
+    );
+    const ivy = await inviteUser(t.deps, { email: 'ivy@acme.example', tenants: ['acme'] });
+    const reset = await resetPasswordLink(t.deps, ALICE.email);
+    for (const [purpose, link] of [
+      ['setup', ivy.link],
+      ['reset', reset.link],
+    ] as const) {
+      const url = new URL(link ?? '');
+      const path = `/account/${purpose}`;
+      assert.equal((await browser({ method: 'GET', url: `${path}?token=x` })).statusCode, 400);
+      const page = await browser({ method: 'GET', url: `${url.pathname}${url.search}` });
+      assert.equal(page.statusCode, 200);
+      const fields = {
+        csrf,
+        token: url.searchParams.get('token') ?? '',
+        password: 'a new password 1',
+        password_confirm: 'a new password 1',
+      };
+      const short = { ...fields, password: 'short', password_confirm: 'short' };
+      assert.equal((await browser({ method: 'POST', url: path, ...form(short) })).statusCode, 400);
+      assert.equal((await browser({ method: 'POST', url: path, ...form(fields) })).statusCode, 200);
+    }
   });
 
   test('RFC 6749 errors, each a documented status and body', async () => {
@@ -746,7 +776,16 @@ describe('OpenAPI document, default configuration', () => {
         201,
       ],
       ['PUT', `${bob}/password`, { password: 'bob-password-2' }, 200],
+      ['POST', `${bob}/reset-password`, { print_link: true }, 200],
+      ['POST', `${bob}/reset-password`, undefined, 200],
+      ['POST', '/users/nobody@initech.example/reset-password', undefined, 404],
+      ['POST', '/users/ivy@initech.example/invite', { tenants: ['initech'] }, 200],
+      ['POST', '/users/ivy@initech.example/invite', { name: 'Ivy', print_link: true }, 200],
+      ['POST', '/users/new@initech.example/invite', {}, 400],
+      ['POST', `${bob}/invite`, { tenants: ['initech'] }, 409],
+      ['POST', '/users/ivy@initech.example/invite', { print_link: 'yes' }, 400, false],
       ['POST', `${bob}/disable`, undefined, 200],
+      ['POST', `${bob}/reset-password`, undefined, 409],
       ['GET', aliceConsents, undefined, 200],
       ['GET', `${bob}/consents`, undefined, 200],
       ['GET', '/users/nobody@initech.example/consents', undefined, 404],
@@ -821,6 +860,8 @@ describe('OpenAPI document, default configuration', () => {
       TenantUpdate: {},
       TelemetrySet: { value: '42', units: 'count' },
       UserCreate: { email: 'bob@initech.example', tenants: ['initech'], password: 'p' },
+      UserInvite: {},
+      LinkRequest: {},
       PasswordSet: { password: 'p' },
       ClientCreate: {},
       ClientUpdate: {},
