@@ -10,11 +10,8 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 import { updateClient } from '../../src/admin/clients.js';
 import { createUser } from '../../src/admin/users.js';
@@ -28,12 +25,7 @@ import {
   startListeningApp,
 } from '../helpers/spaces.js';
 import { requirement } from '../helpers/requirement.js';
-
-const RESULTS = fileURLToPath(new URL('../../test-results/pages/', import.meta.url));
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve('axe-core/axe.min.js'),
-  'utf8',
-);
+import { type AxeRuns, axeCheck, fitsWidth } from '../helpers/axe.js';
 
 const needsChromium = requirement(
   existsSync(CHROMIUM),
@@ -47,20 +39,13 @@ const LOGO = Buffer.from(
     '<path d="M10 11h20v5h-7.5v14h-5V16H10z" fill="#fff"/></svg>',
 );
 
-interface Violation {
-  readonly id: string;
-  readonly impact: string | null;
-  readonly help: string;
-  readonly targets: string[];
-}
-
 describe('pages in a real browser', { skip: needsChromium.skip, timeout: 180_000 }, () => {
   let t: TestApp & { url: string };
   let catcher: Catcher;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   /** How many violations of any impact axe reported per page (proves it ran). */
-  const axeRuns: { page: string; violations: number }[] = [];
+  const axeRuns: AxeRuns = [];
   const CLIENT = { id: 'pages-app', secret: 'pages-app-secret-0123456789' };
   const CONSENT_CLIENT = 'pages-consent-app';
   const REDIRECT = () => catcher.redirectUri;
@@ -71,7 +56,6 @@ describe('pages in a real browser', { skip: needsChromium.skip, timeout: 180_000
 
   before(async () => {
     needsChromium.check();
-    mkdirSync(RESULTS, { recursive: true });
     catcher = await startCatcher();
     t = await startListeningApp({ flags: { loginFailureLimit: 2 } });
     await t.tenant('acme');
@@ -134,37 +118,7 @@ describe('pages in a real browser', { skip: needsChromium.skip, timeout: 180_000
     return `${t.url}/oauth/authorize?${q.toString()}`;
   }
 
-  /**
-   * Screenshot under test-results/pages/, then axe-core on the page as it is. The source is
-   * evaluated through the DevTools protocol, which the page's CSP does not govern, so the
-   * CSP stays as served.
-   */
-  async function check(page: Page, name: string): Promise<void> {
-    await page.screenshot({ path: join(RESULTS, `${name}.png`), fullPage: true });
-    await page.evaluate(AXE_SOURCE);
-    // A string, so the page's globals need no DOM typings here.
-    const violations = (await page.evaluate(`axe
-      .run(document)
-      .then((r) =>
-        r.violations.map((v) => ({
-          id: v.id,
-          impact: v.impact,
-          help: v.help,
-          targets: v.nodes.map((n) => n.target.join(' ')),
-        })),
-      )`)) as Violation[];
-    axeRuns.push({ page: name, violations: violations.length });
-    const blocking = violations.filter(
-      (v: Violation) => v.impact === 'serious' || v.impact === 'critical',
-    );
-    assert.deepEqual(blocking, [], `${name}: axe violations ${JSON.stringify(blocking)}`);
-  }
-
-  async function fitsWidth(page: Page): Promise<boolean> {
-    return (await page.evaluate(
-      'document.documentElement.scrollWidth <= window.innerWidth',
-    )) as boolean;
-  }
+  const check = (page: Page, name: string) => axeCheck(page, name, axeRuns);
 
   async function pick(page: Page, tenant: string): Promise<URL> {
     await page.waitForSelector('input[name=tenant]');
