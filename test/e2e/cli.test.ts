@@ -19,6 +19,17 @@ import { type RunningServer, postForm, startServer } from '../helpers/server.js'
 type Json = Record<string, unknown>;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** What a user's JSON holds: never a password or hash, only whether a password is set. */
+const USER_KEYS = [
+  'created_at',
+  'disabled',
+  'email',
+  'email_verified',
+  'id',
+  'name',
+  'password_set',
+  'tenants',
+];
 const GENERATED_SECRET = /^[A-Za-z0-9_-]{43}$/;
 const SPACES_SECRET = '31e08c21136c9102cdee';
 
@@ -301,7 +312,9 @@ describe('management commands', { timeout: 900_000 }, () => {
       assert.equal(user['email'], 'ada@example.com');
       assert.deepEqual(user['tenants'], ['acme', 'beta']);
       assert.equal(user['disabled'], false);
-      for (const key of Object.keys(user)) assert.doesNotMatch(key, /password|hash/);
+      // Whether a password is set, never the password or its hash.
+      assert.deepEqual(Object.keys(user).sort(), USER_KEYS);
+      assert.equal(user['password_set'], true);
     });
 
     test('create (plain)', async () => {
@@ -404,11 +417,71 @@ describe('management commands', { timeout: 900_000 }, () => {
       assert.deepEqual(users.map((u) => u['email']).sort(), ['ada@example.com', 'bob@example.com']);
       for (const u of users) {
         assert.equal(u['disabled'], true);
-        for (const key of Object.keys(u)) assert.doesNotMatch(key, /password|hash/);
+        assert.deepEqual(Object.keys(u).sort(), USER_KEYS);
       }
       const lines = textLines(await ws.cli(['user', 'list']));
       assert.match(lines[0] ?? '', /^EMAIL\s+ID\s+TENANTS/);
       assert.ok(lines.some((l) => /^ada@example\.com\s+\S+\s+acme,beta\s+true$/.test(l)));
+    });
+
+    const LINK = /^http:\/\/127\.0\.0\.1:\d+\/account\/(setup|reset)\?token=[A-Za-z0-9_-]{43}$/;
+
+    test('invite without smtpUrl prints the link; with it, queues the mail and prints none', async () => {
+      const invited = jsonObject(
+        await ws.cli([
+          '--json',
+          'user',
+          'invite',
+          '--email',
+          'ivy@example.com',
+          '--tenant',
+          'acme',
+        ]),
+      );
+      assert.equal(invited['mailed'], false);
+      assert.equal(invited['password_set'], false);
+      assert.match(invited['link'] as string, LINK);
+      assert.equal(LINK.exec(invited['link'] as string)?.[1], 'setup');
+      // Plain output: the link on its own line, for the operator to pass on.
+      const again = fields(
+        textLines(await ws.cli(['user', 'invite', '--email', 'ivy@example.com'])),
+      );
+      assert.match(again.get('link') ?? '', LINK);
+      assert.notEqual(again.get('link'), invited['link'], 'a new link each time');
+
+      const smtp = { env: { TESSERA_SMTP_URL: 'smtp://127.0.0.1:2525' } };
+      const mailed = jsonObject(
+        await ws.cli(['--json', 'user', 'invite', '--email', 'ivy@example.com'], smtp),
+      );
+      assert.equal(mailed['mailed'], true);
+      assert.equal(mailed['link'], undefined);
+      const printed = jsonObject(
+        await ws.cli(
+          ['--json', 'user', 'invite', '--email', 'ivy@example.com', '--print-link'],
+          smtp,
+        ),
+      );
+      assert.match(printed['link'] as string, LINK);
+      // A new user needs a tenant; a disabled one is refused.
+      const noTenant = await ws.cli(['user', 'invite', '--email', 'new@example.com']);
+      assert.equal(noTenant.code, 1);
+      assert.match(noTenant.stderr, /at least one --tenant/);
+      const disabled = await ws.cli(['user', 'invite', '--email', 'ada@example.com']);
+      assert.equal(disabled.code, 1);
+      assert.match(disabled.stderr, /is disabled/);
+    });
+
+    test('reset-password prints a reset link; unknown and disabled users are refused', async () => {
+      const reset = jsonObject(
+        await ws.cli(['--json', 'user', 'reset-password', 'ivy@example.com']),
+      );
+      assert.equal(LINK.exec(reset['link'] as string)?.[1], 'reset');
+      const unknown = await ws.cli(['user', 'reset-password', 'nobody@example.com']);
+      assert.equal(unknown.code, 1);
+      assert.match(unknown.stderr, /not found/);
+      const disabled = await ws.cli(['user', 'reset-password', 'bob@example.com']);
+      assert.equal(disabled.code, 1);
+      assert.match(disabled.stderr, /is disabled/);
     });
   });
 
