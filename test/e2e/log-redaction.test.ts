@@ -1,12 +1,16 @@
 /**
- * A log capture of a whole flow — login, code, token, refresh, revocation, failures — at the
- * most verbose level holds no secret, password, code or token, and every request line has a
- * request id (an incoming X-Request-Id is kept and echoed).
+ * A log capture of a whole flow — login, code, token, refresh, revocation, failures, and the
+ * account mail: an invitation's link, a new password set through it, a forgot request and a
+ * send that fails — at the most verbose level holds no secret, password, code, token or
+ * account link, and every request line has a request id (an incoming X-Request-Id is kept
+ * and echoed).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { type Workspace, createWorkspace, newMasterKey } from '../helpers/cli.js';
-import { cookieOf } from '../helpers/html.js';
+import { Browser } from '../helpers/browser.js';
+import { cookieOf, inputs } from '../helpers/html.js';
+import { type MailCatcher, linkIn, startMailCatcher } from '../helpers/smtp.js';
 import { type WebApp, loginForm, postLogin, seedWebApp } from '../helpers/login.js';
 import { type RunningServer, getJson, postForm, startServer } from '../helpers/server.js';
 
@@ -23,10 +27,18 @@ const REDIRECT = APP.redirectUri;
 describe('logs', () => {
   let ws: Workspace;
   let server: RunningServer;
+  let smtp: MailCatcher;
   const secrets: string[] = [SECRET, PASSWORD];
 
   before(async () => {
-    ws = createWorkspace({ env: { TESSERA_MASTER_KEY: newMasterKey() } });
+    smtp = await startMailCatcher();
+    ws = createWorkspace({
+      env: {
+        TESSERA_MASTER_KEY: newMasterKey(),
+        TESSERA_SMTP_URL: smtp.url,
+        TESSERA_MAIL_POLL_INTERVAL: '0.05',
+      },
+    });
     await seedWebApp(ws, APP, { grants: ['authorization_code', 'refresh_token'], secret: SECRET });
     server = await startServer({
       database: ws.database,
@@ -38,6 +50,7 @@ describe('logs', () => {
 
   after(async () => {
     await server?.stop();
+    await smtp?.stop();
     ws?.remove();
   });
 
@@ -86,6 +99,43 @@ describe('logs', () => {
       token: String(refreshed.body['refresh_token']),
     });
 
+    // Account mail: an invitation, its link opened and used, a forgot request.
+    const invited = await ws.cli([
+      'user',
+      'invite',
+      '--email',
+      'ivy@acme.example',
+      '--tenant',
+      'acme',
+    ]);
+    assert.equal(invited.code, 0, invited.stderr);
+    const link = linkIn((await smtp.next()).text);
+    secrets.push(link.searchParams.get('token') ?? '', 'ivy chose this password');
+    const browser = new Browser(server.url);
+    const page = await browser.get(`${link.pathname}${link.search}`);
+    const hidden = Object.fromEntries(inputs(page.body).map((i) => [i['name'], i['value']]));
+    const set = await browser.post(
+      {
+        csrf: hidden['csrf'] ?? '',
+        token: hidden['token'] ?? '',
+        password: 'ivy chose this password',
+        password_confirm: 'ivy chose this password',
+      },
+      '/account/setup',
+    );
+    assert.equal(set.status, 200);
+    const forgot = await browser.get('/account/forgot');
+    const csrf = inputs(forgot.body).find((i) => i['name'] === 'csrf')?.['value'] ?? '';
+    await browser.post({ csrf, email: 'ivy@acme.example' }, '/account/forgot');
+    secrets.push(linkIn((await smtp.next()).text).searchParams.get('token') ?? '');
+    // A send that fails is logged with its reason, not with the link it carried.
+    await smtp.stop();
+    await browser.post({ csrf, email: 'ivy@acme.example' }, '/account/forgot');
+    const deadline = Date.now() + 10_000;
+    while (!server.stderr().includes('account mail will be retried') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 50));
+    assert.ok(server.stderr().includes('account mail will be retried'));
+
     const logs = server.stderr();
     const lines = logs.split('\n').filter((l) => l.startsWith('{'));
     assert.ok(lines.length > 10, 'trace level logs every request');
@@ -93,6 +143,7 @@ describe('logs', () => {
       assert.ok(secret.length >= 16, 'each credential was captured');
       assert.ok(!logs.includes(secret), `the log contains a credential (${secret.slice(0, 6)}…)`);
     }
+    assert.doesNotMatch(logs, /account\/(setup|reset)\?token=/, 'no account link, sent or not');
     const requestLines = lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .filter((l) => 'req' in l || 'res' in l);

@@ -20,6 +20,7 @@ export interface MailCatcher {
   readonly received: Received[];
   /** The next message accepted from now on (or already waiting, unread). */
   next(timeoutMs?: number): Promise<Received>;
+  /** Stops listening (once; a second call does nothing). */
   stop(): Promise<void>;
   /** Listens again on the same port after `stop`. */
   start(): Promise<void>;
@@ -62,6 +63,7 @@ export async function startMailCatcher(
       },
     });
   let server = make();
+  let running = false;
   const listen = (port: number) =>
     new Promise<number>((resolve, reject) => {
       server.once('error', reject);
@@ -71,6 +73,7 @@ export async function startMailCatcher(
       });
     });
   const port = await listen(0);
+  running = true;
   return {
     url: `smtp://${host}:${port}`,
     received,
@@ -85,10 +88,15 @@ export async function startMailCatcher(
       }
       return received[read++] as Received;
     },
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    async stop() {
+      if (!running) return;
+      running = false;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
     async start() {
       server = make();
       await listen(port);
+      running = true;
     },
   };
 }
