@@ -56,7 +56,8 @@ export function checkId(what: string, value: string): string {
 
 export function checkEmail(value: string): string {
   const email = value.trim().toLowerCase();
-  if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email) || email.length > 254) {
+  // No control characters either: PostgreSQL text cannot hold NUL, and no mailbox has one.
+  if (!/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+\.[^\s@\p{Cc}]+$/u.test(email) || email.length > 254) {
     throw new ValidationError(`"${value}" is not an email address`);
   }
   return email;

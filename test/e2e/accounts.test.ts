@@ -330,6 +330,21 @@ describe('accounts: invitations and password reset over real SMTP', () => {
       assert.match(await res.text(), /Too many requests from your network/);
     });
 
+    test('a hostile address gets the form again (400), never a 500, and queues nothing', async () => {
+      const before = (await auditTypes('password.reset_requested')).length;
+      for (const email of [
+        'a\u0000@acme.example',
+        'no-at-sign',
+        `${'a'.repeat(250)}@acme.example`,
+        '',
+      ]) {
+        const res = await forgot(browser(), email);
+        assert.equal(res.status, 400, JSON.stringify(email));
+        assert.match(res.body, /Enter the email address you sign in with\./);
+      }
+      assert.equal((await auditTypes('password.reset_requested')).length, before);
+    });
+
     test('a forgot post without its CSRF token queues nothing', async () => {
       const before = await auditTypes('password.reset_requested');
       const b = browser();

@@ -782,6 +782,7 @@ describe('OpenAPI document, default configuration', () => {
       ['POST', '/users/ivy@initech.example/invite', { tenants: ['initech'] }, 200],
       ['POST', '/users/ivy@initech.example/invite', { name: 'Ivy', print_link: true }, 200],
       ['POST', '/users/new@initech.example/invite', {}, 400],
+      ['POST', '/users/n%00l@initech.example/invite', { tenants: ['initech'] }, 400],
       ['POST', `${bob}/invite`, { tenants: ['initech'] }, 409],
       ['POST', '/users/ivy@initech.example/invite', { print_link: 'yes' }, 400, false],
       ['POST', `${bob}/disable`, undefined, 200],

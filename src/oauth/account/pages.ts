@@ -99,7 +99,8 @@ export async function forgotPost(
     );
   if (deps.config.smtpUrl === undefined) return page(200);
   const typed = (fields['email'] ?? '').trim();
-  if (!/^[^\s@]+@[^\s@]+$/.test(typed) || typed.length > 254)
+  // Control characters never reach the outbox (PostgreSQL text cannot hold NUL).
+  if (!/^[^\s@\p{Cc}]+@[^\s@\p{Cc}]+$/u.test(typed) || typed.length > 254)
     return page(400, { email: typed.slice(0, 254), error: m.forgotInvalidEmail });
 
   const ipKey = `forgot-ip:${request.ip}`;
