@@ -1,6 +1,10 @@
 import cookie from '@fastify/cookie';
 import { registerAdminApi } from '../admin/api.js';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyServerOptions,
+} from 'fastify';
 import { type ErrorBody, installErrorHandler } from '../http/errors.js';
 import { BODY_LIMIT, registerRawBody } from '../http/params.js';
 import { authorizeGet, authorizePost, logoutEndpoint } from '../oauth/authorize/endpoint.js';
@@ -46,6 +50,7 @@ export interface AppOptions {
 /** Builds the HTTP application. No I/O happens here; `listen` (or `inject`) starts it. */
 export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance {
   const timeouts = httpTimeouts(deps.config);
+  const always = everyResponseHeaders(deps.config.issuer);
   const app = Fastify({
     ...options.fastify,
     loggerInstance: deps.logger,
@@ -58,6 +63,21 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
     requestTimeout: timeouts.requestTimeout,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: true },
+    // A URL the router refuses before any route runs (percent-encoding that is not UTF-8, a
+    // path segment over 100 characters) gets Tessera's error body, not Fastify's echo of
+    // the path. No hook runs for these replies, so the usual headers are set here.
+    frameworkErrors: (err, request, reply) => {
+      const tooLong = err.code === 'FST_ERR_MAX_PARAM_LENGTH';
+      const body: ErrorBody = {
+        error: 'invalid_request',
+        error_description: tooLong ? 'a path segment is too long' : 'malformed URL',
+      };
+      // Fastify types these replies by the factory's generics, which name no status codes.
+      void (reply as unknown as FastifyReply)
+        .code(tooLong ? 414 : 400)
+        .headers({ ...NO_STORE, ...always, 'x-request-id': request.id })
+        .send(body);
+    },
   }) as unknown as FastifyInstance;
 
   registerRawBody(app);
@@ -76,7 +96,6 @@ export function createApp(deps: Deps, options: AppOptions = {}): FastifyInstance
   app.addHook('onClose', async () => {
     await Promise.all(workers.map((w) => w.stop()));
   });
-  const always = everyResponseHeaders(deps.config.issuer);
 
   // Both hooks take a callback rather than being async: an async onSend hook defers the
   // write to a later microtask, and the handler's `await reply.send()` then waits for the
