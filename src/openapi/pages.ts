@@ -7,6 +7,7 @@ import { CSRF_COOKIE } from '../oauth/authorize/session.js';
 import { BRAND_KINDS } from '../store/store.js';
 import { STYLESHEET_PATH } from '../views/pages.js';
 import {
+  type Schema,
   type Area,
   STORE_FAILURES,
   cached,
@@ -19,6 +20,23 @@ import {
   response,
   text,
 } from './build.js';
+
+/** A page's form post: URL-encoded fields, the `required` ones always sent. */
+function formPost(properties: Schema, required: readonly string[] = []): Schema {
+  return {
+    required: true,
+    content: {
+      'application/x-www-form-urlencoded': {
+        schema: { type: 'object', properties, ...(required.length > 0 && { required }) },
+      },
+    },
+  };
+}
+
+/** The same, for an endpoint that also answers without a body. */
+function optionalFormPost(properties: Schema): Schema {
+  return { ...formPost(properties), required: false };
+}
 
 const authorizeQuery = [
   query('client_id', 'A registered client id.', true),
@@ -94,26 +112,18 @@ function setPasswordOperations(purpose: 'setup' | 'reset', what: string) {
       id: `${purpose}Password`,
       tag: 'pages',
       summary: `Sets the ${what}, uses the link up and signs the browser in`,
-      body: {
-        required: true,
-        content: {
-          'application/x-www-form-urlencoded': {
-            schema: {
-              type: 'object',
-              properties: {
-                token: { type: 'string' },
-                csrf: { type: 'string' },
-                password: {
-                  type: 'string',
-                  description: '8 to 1024 characters; otherwise 400 and the form again.',
-                },
-                password_confirm: { type: 'string' },
-              },
-              required: ['token', 'password', 'password_confirm'],
-            },
+      body: formPost(
+        {
+          token: { type: 'string' },
+          csrf: { type: 'string' },
+          password: {
+            type: 'string',
+            description: '8 to 1024 characters; otherwise 400 and the form again.',
           },
+          password_confirm: { type: 'string' },
         },
-      },
+        ['token', 'password', 'password_confirm'],
+      ),
       responses: {
         '200': page('Signed in; “you can return to the app”.', {
           'Set-Cookie': header('SetSessionCookie'),
@@ -162,27 +172,19 @@ export const pagesArea: Area = {
         id: 'authorizeSubmit',
         tag: 'pages',
         summary: 'The login form and tenant picker post here',
-        body: {
-          required: true,
-          content: {
-            'application/x-www-form-urlencoded': {
-              schema: {
-                type: 'object',
-                properties: {
-                  txn: { type: 'string', description: 'Hidden: the sealed authorization request.' },
-                  csrf: {
-                    type: 'string',
-                    description: `Hidden: equals the \`${CSRF_COOKIE}\` cookie.`,
-                  },
-                  email: { type: 'string' },
-                  password: { type: 'string' },
-                  tenant: { type: 'string', description: 'The picked tenant id.' },
-                },
-                required: ['txn', 'csrf'],
-              },
+        body: formPost(
+          {
+            txn: { type: 'string', description: 'Hidden: the sealed authorization request.' },
+            csrf: {
+              type: 'string',
+              description: `Hidden: equals the \`${CSRF_COOKIE}\` cookie.`,
             },
+            email: { type: 'string' },
+            password: { type: 'string' },
+            tenant: { type: 'string', description: 'The picked tenant id.' },
           },
-        },
+          ['txn', 'csrf'],
+        ),
         responses: {
           '200': page('The tenant picker (a user in several tenants).'),
           '303': codeRedirect,
@@ -202,23 +204,15 @@ export const pagesArea: Area = {
         id: 'logout',
         tag: 'pages',
         summary: 'Ends the browser’s login session',
-        body: {
-          required: true,
-          content: {
-            'application/x-www-form-urlencoded': {
-              schema: {
-                type: 'object',
-                properties: {
-                  csrf: {
-                    type: 'string',
-                    description: `The hidden \`csrf\` field of a login or tenant-picker page; equals the \`${CSRF_COOKIE}\` cookie.`,
-                  },
-                },
-                required: ['csrf'],
-              },
+        body: formPost(
+          {
+            csrf: {
+              type: 'string',
+              description: `The hidden \`csrf\` field of a login or tenant-picker page; equals the \`${CSRF_COOKIE}\` cookie.`,
             },
           },
-        },
+          ['csrf'],
+        ),
         responses: {
           '200': page('The signed-out page; the session cookie is cleared.', {
             'Set-Cookie': header('SetSessionCookie'),
@@ -244,27 +238,17 @@ export const pagesArea: Area = {
         id: 'endSessionSubmit',
         tag: 'pages',
         summary: 'RP-Initiated Logout by form post; the confirmation page posts here too',
-        body: {
-          required: false,
-          content: {
-            'application/x-www-form-urlencoded': {
-              schema: {
-                type: 'object',
-                properties: {
-                  ...endSessionFields,
-                  csrf: {
-                    type: 'string',
-                    description: `With \`confirm\`: the confirmation page’s hidden field, equal to the \`${CSRF_COOKIE}\` cookie.`,
-                  },
-                  confirm: {
-                    type: 'string',
-                    description: 'Sent by the confirmation page’s button.',
-                  },
-                },
-              },
-            },
+        body: optionalFormPost({
+          ...endSessionFields,
+          csrf: {
+            type: 'string',
+            description: `With \`confirm\`: the confirmation page’s hidden field, equal to the \`${CSRF_COOKIE}\` cookie.`,
           },
-        },
+          confirm: {
+            type: 'string',
+            description: 'Sent by the confirmation page’s button.',
+          },
+        }),
         responses: {
           ...endSessionResponses,
           '403': page(
@@ -288,24 +272,16 @@ export const pagesArea: Area = {
         id: 'forgotPassword',
         tag: 'pages',
         summary: 'Queues a reset mail for the address as typed; the same answer for every address',
-        body: {
-          required: true,
-          content: {
-            'application/x-www-form-urlencoded': {
-              schema: {
-                type: 'object',
-                properties: {
-                  csrf: {
-                    type: 'string',
-                    description: `The form’s hidden field, equal to the \`${CSRF_COOKIE}\` cookie.`,
-                  },
-                  email: { type: 'string', maxLength: 254 },
-                },
-                required: ['email'],
-              },
+        body: formPost(
+          {
+            csrf: {
+              type: 'string',
+              description: `The form’s hidden field, equal to the \`${CSRF_COOKIE}\` cookie.`,
             },
+            email: { type: 'string', maxLength: 254 },
           },
-        },
+          ['email'],
+        ),
         responses: {
           '200': page(
             'The same “check your email” page whether or not an account has the address, and past the per-address limit too.',

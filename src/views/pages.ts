@@ -91,6 +91,39 @@ function hiddenFields(f: FormState): SafeHtml {
     <input type="hidden" name="csrf" value="${f.csrf}" />`;
 }
 
+/** A form's error line, announced, and the attributes that tie inputs to it. */
+function formError(error: string | undefined): { line: SafeHtml; invalid: SafeHtml | '' } {
+  return {
+    line: html`<div aria-live="assertive">
+      ${error ? html`<p class="error" id="form-error" role="alert">${error}</p>` : ''}
+    </div>`,
+    invalid: error ? html`aria-invalid="true" aria-describedby="form-error"` : '',
+  };
+}
+
+/** The email field of the login and forgot forms. */
+function emailInput(
+  m: Messages,
+  value: string | undefined,
+  invalid: SafeHtml | '',
+  autofocus: boolean,
+): SafeHtml {
+  return html`<label for="email">${m.emailLabel}</label>
+    <input
+      id="email"
+      name="email"
+      type="email"
+      autocomplete="username"
+      inputmode="email"
+      autocapitalize="none"
+      spellcheck="false"
+      required
+      value="${value ?? ''}"
+      ${invalid}
+      ${autofocus ? html`autofocus` : ''}
+    />`;
+}
+
 export function loginPage(
   f: FormState &
     PageOptions & {
@@ -103,31 +136,15 @@ export function loginPage(
     },
 ): string {
   const m = f.m ?? messages;
-  const invalid = f.error ? html`aria-invalid="true" aria-describedby="form-error"` : '';
+  const { line, invalid } = formError(f.error);
   return layout(
     f,
     m.loginTitle(f.clientName),
     html`<h1>${m.loginHeading}</h1>
       <p class="lead">${m.loginLead} <strong>${f.clientName}</strong></p>
-      <div aria-live="assertive">
-        ${f.error ? html`<p class="error" id="form-error" role="alert">${f.error}</p>` : ''}
-      </div>
+      ${line}
       <form method="post" action="/oauth/authorize">
-        ${hiddenFields(f)}
-        <label for="email">${m.emailLabel}</label>
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autocomplete="username"
-          inputmode="email"
-          autocapitalize="none"
-          spellcheck="false"
-          required
-          value="${f.email ?? ''}"
-          ${invalid}
-          ${f.email ? '' : html`autofocus`}
-        />
+        ${hiddenFields(f)} ${emailInput(m, f.email, invalid, !f.email)}
         <label for="password">${m.passwordLabel}</label>
         <input
           id="password"
@@ -142,16 +159,6 @@ export function loginPage(
       </form>
       ${f.forgotUrl ? html`<p class="aside"><a href="${f.forgotUrl}">${m.forgotPasswordLink}</a></p>` : ''}`,
   );
-}
-
-/** The account pages' error line, announced, and the attributes that tie inputs to it. */
-function formError(error: string | undefined): { line: SafeHtml; invalid: SafeHtml | '' } {
-  return {
-    line: html`<div aria-live="assertive">
-      ${error ? html`<p class="error" id="form-error" role="alert">${error}</p>` : ''}
-    </div>`,
-    invalid: error ? html`aria-invalid="true" aria-describedby="form-error"` : '',
-  };
 }
 
 /**
@@ -184,20 +191,7 @@ export function forgotPage(
       ${line}
       <form method="post" action="/account/forgot">
         <input type="hidden" name="csrf" value="${f.csrf}" />
-        <label for="email">${m.emailLabel}</label>
-        <input
-          id="email"
-          name="email"
-          type="email"
-          autocomplete="username"
-          inputmode="email"
-          autocapitalize="none"
-          spellcheck="false"
-          required
-          autofocus
-          value="${f.email ?? ''}"
-          ${invalid}
-        />
+        ${emailInput(m, f.email, invalid, true)}
         <button type="submit">${m.sendLinkButton}</button>
       </form> `,
   );

@@ -46,15 +46,24 @@ function form(request: FastifyRequest): Readonly<Record<string, string>> {
   }
 }
 
-function expired(reply: FastifyReply, brand: PageBrand | undefined): Promise<void> {
+/**
+ * 400 for a post without this browser's CSRF token (`page-expired`), or for a link that is
+ * unknown, used or expired (`link-invalid`: the page says only that).
+ */
+function refused(
+  reply: FastifyReply,
+  brand: PageBrand | undefined,
+  why: 'page-expired' | 'link-invalid',
+): Promise<void> {
+  const expired = why === 'page-expired';
   return sendPage(
     reply,
     400,
     errorPage({
       brand,
-      title: m.accountPageExpiredTitle,
-      code: 'page-expired',
-      message: m.accountPageExpiredMessage,
+      title: expired ? m.accountPageExpiredTitle : m.linkInvalidTitle,
+      code: why,
+      message: expired ? m.accountPageExpiredMessage : m.linkInvalidMessage,
     }),
   );
 }
@@ -89,7 +98,7 @@ export async function forgotPost(
 ): Promise<void> {
   const brand = await pageBrand(deps, request);
   const fields = form(request);
-  if (!csrfValid(deps, request, fields['csrf'])) return expired(reply, brand);
+  if (!csrfValid(deps, request, fields['csrf'])) return refused(reply, brand, 'page-expired');
   const csrf = csrfToken(deps, request, reply);
   const page = (status: number, extra: { email?: string; error?: string } = {}) =>
     sendPage(
@@ -137,19 +146,6 @@ export async function forgotPost(
   );
 }
 
-function invalidLink(reply: FastifyReply, brand: PageBrand | undefined): Promise<void> {
-  return sendPage(
-    reply,
-    400,
-    errorPage({
-      brand,
-      title: m.linkInvalidTitle,
-      code: 'link-invalid',
-      message: m.linkInvalidMessage,
-    }),
-  );
-}
-
 /** The token of a link as sent; anything not shaped like one of ours finds nothing. */
 function tokenOf(value: string | undefined): string | undefined {
   return value !== undefined && /^[A-Za-z0-9_-]{43}$/.test(value) ? value : undefined;
@@ -167,6 +163,27 @@ async function linkUser(deps: OAuthDeps, purpose: AccountLinkPurpose, token: str
   return user && user.disabledAt === null ? user : undefined;
 }
 
+/** The setup or reset form, with this browser's CSRF token. */
+function passwordForm(
+  deps: OAuthDeps,
+  request: FastifyRequest,
+  reply: FastifyReply,
+  status: number,
+  f: {
+    brand: PageBrand | undefined;
+    purpose: AccountLinkPurpose;
+    token: string;
+    email: string;
+    error?: string;
+  },
+): Promise<void> {
+  return sendPage(
+    reply,
+    status,
+    setPasswordPage({ ...f, csrf: csrfToken(deps, request, reply), minLength: PASSWORD_MIN }),
+  );
+}
+
 /**
  * GET /account/setup and /account/reset: the form for a live link. Opening it uses nothing
  * up: mail scanners open links before people do.
@@ -180,19 +197,8 @@ export async function setPasswordGet(
   const brand = await pageBrand(deps, request);
   const token = tokenOf((request.query as Record<string, unknown>)['token'] as string | undefined);
   const user = await linkUser(deps, purpose, token);
-  if (!user || token === undefined) return invalidLink(reply, brand);
-  await sendPage(
-    reply,
-    200,
-    setPasswordPage({
-      brand,
-      purpose,
-      token,
-      csrf: csrfToken(deps, request, reply),
-      email: user.email,
-      minLength: PASSWORD_MIN,
-    }),
-  );
+  if (!user || token === undefined) return refused(reply, brand, 'link-invalid');
+  await passwordForm(deps, request, reply, 200, { brand, purpose, token, email: user.email });
 }
 
 /**
@@ -211,16 +217,16 @@ export async function setPasswordPost(
   const fields = form(request);
   const token = tokenOf(fields['token']);
   const user = await linkUser(deps, purpose, token);
-  const refused = async () => {
+  const linkRefused = async () => {
     await deps.audit.record({
       type: 'password.link_refused',
       reason: purpose,
       ...requestOrigin(request),
     });
-    return invalidLink(reply, brand);
+    return refused(reply, brand, 'link-invalid');
   };
-  if (!user || token === undefined) return refused();
-  if (!csrfValid(deps, request, fields['csrf'])) return expired(reply, brand);
+  if (!user || token === undefined) return linkRefused();
+  if (!csrfValid(deps, request, fields['csrf'])) return refused(reply, brand, 'page-expired');
 
   const password = fields['password'] ?? '';
   const problem = passwordProblem(password);
@@ -233,19 +239,13 @@ export async function setPasswordPost(
           ? m.passwordsDiffer
           : undefined;
   if (error !== undefined)
-    return sendPage(
-      reply,
-      400,
-      setPasswordPage({
-        brand,
-        purpose,
-        token,
-        csrf: csrfToken(deps, request, reply),
-        email: user.email,
-        minLength: PASSWORD_MIN,
-        error,
-      }),
-    );
+    return passwordForm(deps, request, reply, 400, {
+      brand,
+      purpose,
+      token,
+      email: user.email,
+      error,
+    });
 
   const now = deps.clock();
   const updated = await deps.store.redeemAccountLink(
@@ -255,7 +255,7 @@ export async function setPasswordPost(
     now,
   );
   // Another tab used the link first, or it expired while the password was hashed.
-  if (!updated) return refused();
+  if (!updated) return linkRefused();
   await deps.audit.record({
     type: 'password.set',
     userId: updated.id,
