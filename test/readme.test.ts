@@ -137,22 +137,61 @@ function admits(range: string, major: number, minor: number): boolean {
   });
 }
 
-test('the Node statement: what engines says, and every EBADENGINE warning it explains', () => {
+test('the Node statement: the lines CI tests, what engines says, and each EBADENGINE warning', () => {
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
     engines: { node: string };
+    devDependencies: Record<string, string>;
   };
-  const lowest = /^>=(\d+)\.(\d+)$/.exec(pkg.engines.node);
-  assert.ok(lowest, pkg.engines.node);
-  const [major, minor] = [Number(lowest[1]), Number(lowest[2])];
-  assert.match(README, new RegExp(`Node ${major}\\.${minor} or newer`));
+  // `^M.m.p` per Node line, lowest line first: `npm test` on the machine's Node, then the lines
+  // .ci/run names, each one of its pinned versions.
+  const lines = pkg.engines.node.split(' || ').map((alternative) => {
+    const m = /^\^(\d+)\.(\d+)\.0$/.exec(alternative);
+    assert.ok(m, pkg.engines.node);
+    return { major: Number(m[1]), minor: Number(m[2]) };
+  });
+  const ci = readFileSync(join(ROOT, '.ci/run'), 'utf8');
+  assert.match(ci, /^scripts\/test-on-node\.sh "\$\{NODE_LINES\[@\]\}"$/m);
+  const versions = /^NODE_LINES=\(([\d. ]+)\)$/m.exec(ci)?.[1]?.split(' ');
+  assert.ok(versions, 'NODE_LINES in .ci/run');
+  const pinned = versions.map((v) => {
+    const [major, minor] = v.split('.').map(Number);
+    return { major: major ?? NaN, minor: minor ?? NaN };
+  });
+  // The machine's line is the one the types are for, so the typecheck rejects newer APIs.
+  const machine = Number(pkg.devDependencies['@types/node']?.split('.')[0]);
+  assert.deepEqual(
+    lines.map((l) => l.major),
+    [machine, ...pinned.map((p) => p.major)],
+  );
+  for (const { major, minor } of pinned)
+    assert.ok(admits(pkg.engines.node, major, minor), `${major}.${minor}`);
+  const range = lines.map((l) => (l.minor > 0 ? `${l.major}.${l.minor}+` : `${l.major}`));
+  const statement = `Node ${range.slice(0, -1).join(', ')} or ${range.at(-1)}`;
+  const readme = README.replace(/\s+/g, ' ');
+  assert.ok(readme.includes(`${statement} (\`engines\` in package.json)`), statement);
+  assert.ok(readme.includes(`CI runs the suite on its machine's Node ${machine},`));
+  const tested = `${versions.slice(0, -1).join(', ')} and ${versions.at(-1)}`;
+  assert.ok(readme.includes(`on Node ${tested}, the newest releases of the current LTS lines`));
+  const production = readFileSync(join(ROOT, 'docs/production.md'), 'utf8').replace(/\s+/g, ' ');
+  assert.ok(production.includes(`${statement.replace('Node', 'Node.js')} (see the README`));
+
+  // What npm warns about on the lowest release of each line.
   const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as {
     packages: Record<string, { version?: string; engines?: { node?: string } }>;
   };
-  const refusing = Object.entries(lock.packages)
-    .filter(([, p]) => p.engines?.node !== undefined && !admits(p.engines.node, major, minor))
-    .map(([path, p]) => `${path.slice(path.lastIndexOf('node_modules/') + 13)}@${p.version}`);
-  assert.deepEqual(refusing, ['cookie@2.0.2'], 'the README names each, and why it is harmless');
-  for (const name of refusing) assert.ok(README.includes(`\`${name}\``), name);
+  assert.equal(lock.packages['']?.engines?.node, pkg.engines.node);
+  const refusing = lines.map(({ major, minor }) =>
+    Object.entries(lock.packages)
+      .filter(([, p]) => p.engines?.node !== undefined && !admits(p.engines.node, major, minor))
+      .map(([path, p]) => `${path.slice(path.lastIndexOf('node_modules/') + 13)}@${p.version}`),
+  );
+  assert.deepEqual(
+    refusing,
+    [['cookie@2.0.2'], ...pinned.map(() => [])],
+    'the README names each, and why it is harmless',
+  );
+  assert.ok(readme.includes(`On Node ${machine}, \`npm install\` warns \`EBADENGINE\``));
+  for (const name of refusing.flat()) assert.ok(README.includes(`\`${name}\``), name);
   // Harmless because fastify loads light-my-request (cookie@2's only user) only for inject().
   const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' });
   for (const file of sources.filter((f) => f.endsWith('.ts')))
