@@ -170,8 +170,11 @@ test('the Node statement: the lines CI tests, what engines says, and each EBADEN
   const readme = README.replace(/\s+/g, ' ');
   assert.ok(readme.includes(`${statement} (\`engines\` in package.json)`), statement);
   assert.ok(readme.includes(`CI runs the suite on its machine's Node ${machine},`));
-  const tested = `${versions.slice(0, -1).join(', ')} and ${versions.at(-1)}`;
-  assert.ok(readme.includes(`on Node ${tested}, the newest releases of the current LTS lines`));
+  const tested =
+    versions.length === 1
+      ? `${versions[0]}, the newest release of the LTS line ${pinned[0]?.major}`
+      : `${versions.slice(0, -1).join(', ')} and ${versions.at(-1)}, the newest releases of the current LTS lines`;
+  assert.ok(readme.includes(`on Node ${tested}`), tested);
   const production = readFileSync(join(ROOT, 'docs/production.md'), 'utf8').replace(/\s+/g, ' ');
   assert.ok(production.includes(`${statement.replace('Node', 'Node.js')} (see the README`));
 
