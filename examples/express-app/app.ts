@@ -59,8 +59,13 @@ export function createExampleApp(config: ExampleConfig): Express {
       .send(`<pre id="claims">${escape(JSON.stringify(req.oidc.user, null, 2))}</pre>`);
   });
 
-  // The partner's API: any caller with a Tessera access token for this audience.
-  const verifier = createBearerVerifier({ issuer: config.issuer, audience: config.issuer });
+  // The partner's API accepts only tokens minted for it: the client is registered with
+  // `--audience ${baseUrl}/api`, so a token Tessera issued to another client (whose `aud` is
+  // the issuer, or another API) is refused.
+  const verifier = createBearerVerifier({
+    issuer: config.issuer,
+    audience: `${config.baseUrl}/api`,
+  });
   app.get('/api/hello', bearerMiddleware(verifier), (req, res) => {
     res.json({ hello: req.auth?.sub });
   });

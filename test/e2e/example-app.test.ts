@@ -33,6 +33,7 @@ describe(
     let browser: Browser;
     let page: Page;
     let annId: string;
+    let other: { client_id: string; client_secret: string };
     const ann = { email: 'ann@acme.example', password: 'ann-password-123' };
 
     before(async () => {
@@ -50,7 +51,10 @@ describe(
         grants: ['authorization_code', 'refresh_token'],
         redirectUris: [`${base}/callback`],
         postLogoutRedirectUris: [base],
+        audience: `${base}/api`,
       });
+      // Another client of the same Tessera: its tokens are not for the example's API.
+      other = await t.client({ clientId: 'other-app', grants: ['client_credentials'] });
       server.on(
         'request',
         createExampleApp({
@@ -91,7 +95,7 @@ describe(
       assert.equal(claims['tenant_id'], 'acme');
     });
 
-    test('the app calls its API with the user’s access token; the API refuses none or a forged one', async () => {
+    test('the app calls its API with the user’s access token; the API refuses none, a forged one, or another client’s', async () => {
       await page.goto(`${base}/call-api`);
       assert.deepEqual(JSON.parse(await page.locator('body').innerText()), { hello: annId });
       const none = await fetch(`${base}/api/hello`);
@@ -101,6 +105,17 @@ describe(
       });
       assert.equal(forged.status, 401);
       assert.match(forged.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      const minted = await fetch(`${t.url}/oauth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'client_credentials', ...other }),
+      });
+      assert.equal(minted.status, 200);
+      const foreign = ((await minted.json()) as { access_token: string }).access_token;
+      const elsewhere = await fetch(`${base}/api/hello`, {
+        headers: { authorization: `Bearer ${foreign}` },
+      });
+      assert.equal(elsewhere.status, 401, 'another client’s token, for the issuer’s audience');
     });
 
     test('a forged callback signs nobody in: no state this browser sent, no code Tessera issued', async () => {
